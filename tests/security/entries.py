@@ -1,0 +1,460 @@
+"""Per-entry-type hooks the security tests need: how to make an entry, and what a valid write
+looks like on each author-only page and API operation.
+
+When a new entry type is registered with trellis.sharing.registry, or a new author-only page or
+API operation appears, the authorization matrix fails until a hook for it is added here. That is
+on purpose: nothing gets past the matrix by being new.
+
+Couple-scoped objects (a weekly meeting: it belongs to a couple space, not to an author, and
+holds nobody's words) are not entry types; the pages and API operations that take their id are
+tagged with the op "couple" and need a factory and valid requests here too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from trellis.sharing.services import allowed_audiences, current_couple_id
+
+KEEP = object()
+
+
+# --- making entries ----------------------------------------------------------------------------
+
+
+def _anchor(entry: Any, couple_id: Any) -> Any:
+    if couple_id is not KEEP:
+        type(entry).objects.filter(pk=entry.pk).update(couple_id=couple_id)
+        entry.refresh_from_db()
+    return entry
+
+
+def _make_journal(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    from trellis.journal.models import JournalEntry
+    from trellis.journal.services import journal_entry_create
+
+    if audience in allowed_audiences(author, JournalEntry.entry_type_label):
+        entry, _ = journal_entry_create(author=author, body=body, title=title, audience=audience)
+        return _anchor(entry, couple_id)
+    # "My therapist only" without a consented, confidence-accepting therapist is refused by the
+    # service; the policy must still hold for such rows (they exist once consent ends).
+    entry = JournalEntry.objects.create(
+        author=author,
+        couple_id=current_couple_id(author),
+        audience=audience,
+        title=title,
+        body=body,
+    )
+    return _anchor(entry, couple_id)
+
+
+def _free_day(model: Any, author: Any) -> Any:
+    """A local day on which `author` has no row of `model` yet (one per person and day): the day
+    before their earliest one, or yesterday. Read from the database, so it is right after a
+    rollback too."""
+    earliest = model.objects.filter(author=author).order_by("local_date").first()
+    if earliest is None:
+        return timezone.localdate() - timedelta(days=1)
+    return earliest.local_date - timedelta(days=1)
+
+
+def _make_checkin(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """A check-in on a day of its own (the form only ever writes today's, and any row must obey
+    the policy, including audiences the service would refuse now)."""
+    from trellis.checkins.models import DailyCheckin
+
+    entry = DailyCheckin.objects.create(
+        author=author,
+        couple_id=current_couple_id(author),
+        audience=audience,
+        local_date=_free_day(DailyCheckin, author),
+        mood=3,
+        stress=2,
+        sleep=4,
+        closeness=3,
+        safety=4,
+        gratitude=title,
+        note=body,
+    )
+    return _anchor(entry, couple_id)
+
+
+def _make_trust_moment(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    from trellis.checkins.models import TrustMoment
+
+    entry = TrustMoment.objects.create(
+        author=author,
+        couple_id=current_couple_id(author),
+        audience=audience,
+        local_date=_free_day(TrustMoment, author),
+        intention=body,
+    )
+    return _anchor(entry, couple_id)
+
+
+def _host_couple(author: Any, couple_id: Any) -> Any:
+    """The couple a meeting of `author` belongs to: the given one, the author's current one, or
+    (for a person without a couple space) a space of nobody's, so the row can still exist."""
+    from trellis.couples.models import Couple
+
+    if couple_id is not KEEP and couple_id is not None:
+        return couple_id
+    current = current_couple_id(author)
+    if current is not None:
+        return current
+    return Couple.objects.create(name="", created_by=None).pk
+
+
+def make_meeting(couple_id: Any, *, revealed: bool, title: str = "A weekly meeting") -> Any:
+    """A meeting of `couple_id` in a week of its own (one meeting per couple and week)."""
+    from trellis.meetings.models import Meeting
+    from trellis.meetings.prompts import builtin_prompts
+    from trellis.meetings.services import week_of
+
+    earliest = Meeting.objects.filter(couple_id=couple_id).order_by("week_of").first()
+    week = (
+        earliest.week_of - timedelta(days=7)
+        if earliest is not None
+        else week_of(timezone.localdate()) - timedelta(days=7)
+    )
+    _, prompts = builtin_prompts("weekly")
+    return Meeting.objects.create(
+        couple_id=couple_id,
+        week_of=week,
+        prompt_set_title=title,
+        prompts=prompts,
+        revealed_at=timezone.now() if revealed else None,
+    )
+
+
+def _make_meeting_answer(
+    author: Any,
+    audience: str,
+    body: str,
+    title: str,
+    *,
+    couple_id: Any = KEEP,
+    revealed: bool = True,
+) -> Any:
+    """A submitted answer in a meeting of the author's couple, revealed or not. Answers of the
+    same audience and state share a meeting (one per partner), so a meeting page shows both."""
+    from trellis.meetings.models import Meeting, MeetingAnswer
+
+    host = _host_couple(author, couple_id)
+    tag = f"Matrix meeting ({audience}, {'revealed' if revealed else 'answering'})"
+    meeting = (
+        Meeting.objects.filter(couple_id=host, prompt_set_title=tag)
+        .exclude(answers__author=author)
+        .order_by("week_of")
+        .first()
+    ) or make_meeting(host, revealed=revealed, title=tag)
+    now = timezone.now()
+    return MeetingAnswer.objects.create(
+        author=author,
+        couple_id=current_couple_id(author) if couple_id is KEEP else couple_id,
+        audience=audience,
+        meeting=meeting,
+        answers=json.dumps({"p0": body, "p1": title}),
+        submitted_at=now,
+    )
+
+
+def _make_meeting_note(
+    author: Any,
+    audience: str,
+    body: str,
+    title: str,
+    *,
+    couple_id: Any = KEEP,
+    kind: str = "reflection",
+) -> Any:
+    """A note written during the conversation of a revealed meeting of the author's couple (a
+    reflection unless told otherwise, so that confirming it can be checked too)."""
+    from trellis.meetings.models import Meeting, MeetingNote
+
+    host = _host_couple(author, couple_id)
+    tag = "Matrix meeting (talking)"
+    meeting = Meeting.objects.filter(couple_id=host, prompt_set_title=tag).first() or make_meeting(
+        host, revealed=True, title=tag
+    )
+    return MeetingNote.objects.create(
+        author=author,
+        couple_id=current_couple_id(author) if couple_id is KEEP else couple_id,
+        audience=audience,
+        meeting=meeting,
+        kind=kind,
+        text=body,
+    )
+
+
+ENTRY_FACTORIES: dict[str, Callable[..., Any]] = {
+    "journal": _make_journal,
+    "checkin": _make_checkin,
+    "trust_moment": _make_trust_moment,
+    "meeting_answer": _make_meeting_answer,
+    "meeting_note": _make_meeting_note,
+}
+
+# Variants the matrix makes of every (author, audience) of a type, with the factory's options.
+# Answers: before and after the reveal ("nobody goes first" is a gate on every other reader).
+VARIANTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "meeting_answer": [("revealed", {"revealed": True}), ("answering", {"revealed": False})],
+}
+# A few more entries: (author, audience, description suffix, options).
+EXTRA_ENTRIES: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {
+    # A plain note cannot be "confirmed": only a reflection can.
+    "meeting_note": [("alex", "partner", "plain-note", {"kind": "note"})],
+}
+# Options for the entry Alex shared into his old couple space, per type.
+OLD_COUPLE_OPTIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "meeting_answer": [("revealed", {"revealed": True}), ("answering", {"revealed": False})],
+}
+# Pages tagged "list" that show figures drawn from entries but no entry as such (no id, no
+# words), so whether an entry is "on" them cannot be seen in the page. The matrix checks that
+# they answer (and refuse the anonymous visitor), its crawl that no hidden entry's words show,
+# and its audit check that they record reads of nothing the oracle hides; which rows feed them
+# is compared with the rules in their own tests. Each with the reason.
+SUMMARY_PAGES: dict[str, str] = {
+    "dashboard:home": (
+        "charts and a heat map of check-in numbers (no ids, no words); its rows are checked "
+        "against the sharing rules in tests/dashboard/test_selectors.py"
+    ),
+}
+
+# Types read through a couple-scoped object's pages and API rather than lists of their own.
+LISTED_THROUGH: dict[str, str] = {
+    "meeting_answer": "meeting",
+    "meeting_note": "meeting",
+}
+
+
+def make_entry(
+    label: str,
+    author: Any,
+    audience: str,
+    body: str,
+    *,
+    title: str = "",
+    couple_id: Any = KEEP,
+    **options: Any,
+) -> Any:
+    """Create an entry of any registered type, the way its author would where that is possible."""
+    factory = ENTRY_FACTORIES.get(label)
+    if factory is None:
+        pytest.fail(
+            f"Entry type {label!r} is registered with sharing but tests/security/entries.py has "
+            "no factory for it. Add one to ENTRY_FACTORIES so the authorization matrix covers it."
+        )
+    return factory(author, audience, body, title, couple_id=couple_id, **options)
+
+
+# --- couple-scoped objects -----------------------------------------------------------------------
+
+
+def _meeting_model() -> Any:
+    from trellis.meetings.models import Meeting
+
+    return Meeting
+
+
+# label (the x-sharing entry_type of its API operations) -> model
+def couple_scoped_models() -> dict[str, Any]:
+    return {"meeting": _meeting_model()}
+
+
+# The states a couple object is made in, by label. A meeting is checked while the partners are
+# still answering and once it is revealed (the conversation), since different writes fit each.
+COUPLE_STATES: dict[str, tuple[str, ...]] = {"meeting": ("answering", "revealed")}
+
+
+def make_couple_object(label: str, couple_id: Any, state: str, marker: str) -> Any:
+    if label == "meeting":
+        return make_meeting(couple_id, revealed=state == "revealed", title=marker)
+    pytest.fail(f"No factory for the couple-scoped object {label!r} in tests/security/entries.py")
+
+
+def couple_object_state(label: str, obj: Any) -> dict[str, Any]:
+    """Everything a write through the object could change: its row and its children's rows."""
+    if label == "meeting":
+        from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
+
+        return {
+            "meeting": Meeting.objects.filter(pk=obj.pk).values().first(),
+            "answers": sorted(
+                map(repr, MeetingAnswer.objects.filter(meeting_id=obj.pk).values().order_by("pk"))
+            ),
+            "notes": sorted(
+                map(repr, MeetingNote.objects.filter(meeting_id=obj.pk).values().order_by("pk"))
+            ),
+        }
+    pytest.fail(f"No state snapshot for the couple-scoped object {label!r}")
+
+
+def couple_object_restore(label: str, obj: Any, original: Any) -> None:
+    """Put a couple object back as it was made (it had no children then)."""
+    if label == "meeting":
+        from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
+
+        MeetingAnswer.objects.filter(meeting_id=obj.pk).delete()
+        MeetingNote.objects.filter(meeting_id=obj.pk).delete()
+        Meeting.objects.filter(pk=obj.pk).update(
+            revealed_at=original.revealed_at,
+            closed_at=original.closed_at,
+            version=original.version,
+        )
+        return
+    pytest.fail(f"No restore for the couple-scoped object {label!r}")
+
+
+# Valid POST data on couple pages (by URL name): (states where it is valid, data of the object),
+# or None for a page that only answers GET.
+CouplePost = tuple[tuple[str, ...], Callable[[Any], dict[str, Any]]] | None
+COUPLE_PAGE_POSTS: dict[str, CouplePost] = {
+    "meetings:detail": None,
+    "meetings:answer_save": (
+        ("answering",),
+        lambda m: {"action": "save", "answer_p0": "A draft from the matrix", "audience": "partner"},
+    ),
+    "meetings:note_add": (
+        ("revealed",),
+        lambda m: {"kind": "note", "text": "We agreed to walk on Sunday."},
+    ),
+    "meetings:close": (("answering", "revealed"), lambda m: {"version": str(m.version)}),
+}
+
+
+def couple_page_post(url_name: str) -> CouplePost:
+    if url_name not in COUPLE_PAGE_POSTS:
+        pytest.fail(
+            f"The couple page {url_name!r} has no entry in tests/security/entries.py "
+            "COUPLE_PAGE_POSTS: give valid POST data for it, or None if it only answers GET."
+        )
+    return COUPLE_PAGE_POSTS[url_name]
+
+
+ApiRequest = tuple[dict[str, Any] | None, dict[str, str]]
+
+# Valid requests on API operations taking a couple object's id: (states, request of the object).
+COUPLE_API_REQUESTS: dict[tuple[str, str], tuple[tuple[str, ...], Callable[[Any], ApiRequest]]] = {
+    ("get", "/api/meetings/meetings/{meeting_id}"): (
+        ("answering", "revealed"),
+        lambda m: (None, {}),
+    ),
+    ("put", "/api/meetings/meetings/{meeting_id}/answer"): (
+        ("answering",),
+        lambda m: ({"answers": {"p0": "From the matrix, over the API"}, "submit": False}, {}),
+    ),
+    ("delete", "/api/meetings/meetings/{meeting_id}/answer/submission"): (
+        ("answering",),
+        lambda m: (None, {}),
+    ),
+    ("post", "/api/meetings/meetings/{meeting_id}/notes"): (
+        ("revealed",),
+        lambda m: ({"kind": "next_step", "text": "Phones away at dinner."}, {}),
+    ),
+    ("post", "/api/meetings/meetings/{meeting_id}/close"): (
+        ("answering", "revealed"),
+        lambda m: ({"version": m.version}, {}),
+    ),
+}
+
+
+def couple_api_request(
+    method: str, path: str
+) -> tuple[tuple[str, ...], Callable[[Any], ApiRequest]]:
+    found = COUPLE_API_REQUESTS.get((method, path))
+    if found is None:
+        pytest.fail(
+            f"The API operation {method.upper()} {path} takes a couple object's id but "
+            "tests/security/entries.py COUPLE_API_REQUESTS has no valid request for it."
+        )
+    return found
+
+
+# --- valid writes on author-only and respond pages (keyed by URL name) ---------------------------
+# A function of the entry giving valid POST data, or None for a page that only answers GET.
+
+
+def _other_audience(e: Any) -> dict[str, Any]:
+    return {"audience": "me" if e.audience != "me" else "partner"}
+
+
+PAGE_POSTS: dict[str, Callable[[Any], dict[str, Any]] | None] = {
+    "journal:edit": lambda e: {
+        "title": "Changed title",
+        "body": "Changed body",
+        "version": str(e.version),
+    },
+    "journal:delete": lambda e: {},
+    "journal:audience": _other_audience,
+    "journal:readers": None,
+    "checkins:audience": _other_audience,
+    "checkins:revisions": None,
+    "checkins:trust_acknowledge": lambda e: {"response": "Proud of you."},
+    "meetings:note_audience": _other_audience,
+    "meetings:note_confirm": lambda e: {"confirmed": "yes"},
+}
+
+
+def page_post_data(url_name: str, entry: Any) -> dict[str, Any] | None:
+    if url_name not in PAGE_POSTS:
+        pytest.fail(
+            f"The page {url_name!r} (author-only or respond) has no entry in "
+            "tests/security/entries.py PAGE_POSTS: give valid POST data for it, or None if it "
+            "only answers GET."
+        )
+    make = PAGE_POSTS[url_name]
+    return None if make is None else make(entry)
+
+
+# --- valid requests on API operations that take an entry id (keyed by method and path) ---------
+# A function of the entry giving (json body or None, extra headers).
+
+API_REQUESTS: dict[tuple[str, str], Callable[[Any], ApiRequest]] = {
+    ("get", "/api/journal/entries/{entry_id}"): lambda e: (None, {}),
+    ("get", "/api/journal/entries/{entry_id}/seen"): lambda e: (None, {}),
+    ("delete", "/api/journal/entries/{entry_id}"): lambda e: (None, {}),
+    ("patch", "/api/journal/entries/{entry_id}"): lambda e: (
+        {"body": "Changed over the API", "title": "API"},
+        {"If-Match": f'"{e.version}"'},
+    ),
+    ("put", "/api/journal/entries/{entry_id}/audience"): lambda e: (_other_audience(e), {}),
+    ("put", "/api/checkins/checkins/{checkin_id}/audience"): lambda e: (_other_audience(e), {}),
+    ("post", "/api/checkins/trust/{moment_id}/acknowledge"): lambda e: (
+        {"response": "Thank you for telling me."},
+        {},
+    ),
+    ("post", "/api/meetings/notes/{note_id}/confirm"): lambda e: ({"confirmed": True}, {}),
+}
+
+
+def api_request(method: str, path: str, entry: Any, *, needs_body: bool) -> ApiRequest:
+    make = API_REQUESTS.get((method, path))
+    if make is None:
+        if needs_body:
+            pytest.fail(
+                f"The API operation {method.upper()} {path} takes an entry id and a body but "
+                "tests/security/entries.py API_REQUESTS has no valid request for it."
+            )
+        return None, {}
+    return make(entry)
+
+
+def api_call(client: Any, method: str, url: str, body: dict[str, Any] | None, headers: dict) -> Any:
+    kwargs: dict[str, Any] = {"headers": headers}
+    if body is not None:
+        kwargs["data"] = json.dumps(body)
+        kwargs["content_type"] = "application/json"
+    return getattr(client, method)(url, **kwargs)

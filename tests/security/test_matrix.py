@@ -1,0 +1,264 @@
+"""S1: the authorization matrix, generated from what the code registers (see matrix.py)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+import pytest
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import URLResolver, get_resolver, path
+from django.urls.resolvers import RegexPattern
+
+from tests.security.entries import LISTED_THROUGH
+from tests.security.matrix import (
+    discover_api,
+    discover_pages,
+    openapi_doc,
+    run_matrix,
+    walk_urls,
+)
+from trellis.journal.models import JournalEntry
+from trellis.meetings.models import Meeting, MeetingAnswer
+from trellis.sharing import policy
+from trellis.sharing.registry import entry_types
+from trellis.sharing.views_meta import entry_view
+
+# Cells the matrix must reach at least: with five entry types and the weekly meeting it checks
+# about 9,900 (one entry type alone gave ~2,900). A drop means discovery silently lost a surface.
+CELL_FLOOR = 9000
+
+
+def test_discovery_sees_every_entry_surface():
+    pages = discover_pages(walk_urls())
+    apis = discover_api(openapi_doc(), pages.api_id_paths)
+    assert pages.problems == []
+    assert apis.problems == []
+    labels = {et.label for et in entry_types()}
+    assert labels, "no entry type is registered"
+    for et in entry_types():
+        # Every registered type has a detail page and a read in the API, both in the matrix.
+        assert any(m is et.model and op == "read" for _, m, op in pages.entry_pages)
+        assert any(o.entry_type == et.label and o.op == "read" for o in apis.entry_ops)
+        # ...and a list in the API: its own, or the couple object's pages that show it (a
+        # meeting's answers and notes are read on the meeting).
+        through = LISTED_THROUGH.get(et.label)
+        if through is None:
+            assert any(o.entry_type == et.label and o.op == "list" for o in apis.collection_ops)
+        else:
+            assert any(o.entry_type == through and o.method == "get" for o in apis.couple_ops)
+    ops = {(r.name, op) for r, _, op in pages.entry_pages}
+    assert ("journal:detail", "read") in ops
+    assert ("journal:edit", "author") in ops
+    assert ("checkins:trust_acknowledge", "respond") in ops
+    assert ("meetings:note_confirm", "respond") in ops
+    assert {r.name for r, _, _ in pages.collection_pages} >= {
+        "journal:list",
+        "journal:search",
+        "checkins:history",
+        "checkins:trust",
+    }
+    assert {(r.name, label) for r, label, _ in pages.couple_pages} >= {
+        ("meetings:detail", "meeting"),
+        ("meetings:answer_save", "meeting"),
+        ("meetings:note_add", "meeting"),
+        ("meetings:close", "meeting"),
+    }
+    methods = {(o.method, o.path) for o in apis.entry_ops}
+    assert ("delete", "/api/journal/entries/{entry_id}") in methods
+    assert ("post", "/api/checkins/trust/{moment_id}/acknowledge") in methods
+    couple_methods = {(o.method, o.path) for o in apis.couple_ops}
+    assert ("get", "/api/meetings/meetings/{meeting_id}") in couple_methods
+    assert ("put", "/api/meetings/meetings/{meeting_id}/answer") in couple_methods
+
+
+def test_a_couple_tag_for_an_unknown_model_fails_discovery():
+    """A page tagged "couple" for a model the matrix cannot make fails, as an untagged one does."""
+    odd = entry_view(JournalEntry, "couple")(lambda request, pk: HttpResponse("ok"))
+    resolver = URLResolver(
+        RegexPattern(r"^/"),
+        [path("odd/<uuid:pk>/", odd, name="odd"), *get_resolver().url_patterns],
+    )
+    problems = discover_pages(walk_urls(resolver)).problems
+    assert any("odd/<uuid:pk>/" in p for p in problems), problems
+    doc = copy.deepcopy(openapi_doc())
+    doc["paths"]["/api/meetings/meetings/{meeting_id}"]["get"]["x-sharing"]["entry_type"] = "mtg"
+    problems = discover_api(doc).problems
+    assert any("GET /api/meetings/meetings/{meeting_id}" in p for p in problems), problems
+
+
+def _view(request, pk):
+    return HttpResponse("hello")
+
+
+def test_an_untagged_entry_url_fails_discovery():
+    """A new view taking an entry id, forgotten by the matrix, must fail the test."""
+    tagged = entry_view(JournalEntry, "read")(lambda request, pk: HttpResponse("ok"))
+    resolver = URLResolver(
+        RegexPattern(r"^/"),
+        [
+            path("new/<uuid:pk>/", _view, name="forgotten"),
+            path("ok/<uuid:pk>/", tagged, name="tagged"),
+            path("old/<str:entry_id>/", _view, name="by_name"),
+            *get_resolver().url_patterns,
+        ],
+    )
+    problems = discover_pages(walk_urls(resolver)).problems
+    assert any("new/<uuid:pk>/" in p for p in problems), problems
+    assert any("old/<str:entry_id>/" in p for p in problems), problems
+    assert not any("ok/<uuid:pk>/" in p for p in problems), problems
+
+
+def test_an_api_operation_without_x_sharing_fails_discovery():
+    doc = copy.deepcopy(openapi_doc())
+    op = doc["paths"]["/api/journal/entries/{entry_id}"]["get"]
+    del op["x-sharing"]
+    problems = discover_api(doc).problems
+    assert any("GET /api/journal/entries/{entry_id}" in p for p in problems), problems
+    # A route served by the API but hidden from the document fails too.
+    problems = discover_api(openapi_doc(), {"/api/journal/hidden/{entry_id}"}).problems
+    assert any("/api/journal/hidden/{entry_id}" in p for p in problems), problems
+
+
+def test_authorization_matrix(people, capsys):
+    report = run_matrix(people)
+    with capsys.disabled():
+        print(f"\n[S1 matrix] {report.summary()}")
+        kinds = {}
+        for op, n in report.per_op.items():
+            kinds[op.split(" ")[0]] = kinds.get(op.split(" ")[0], 0) + n
+        print(f"[S1 matrix] cells by channel: {dict(sorted(kinds.items()))}")
+    assert report.cells > CELL_FLOOR, report.summary()
+    assert report.unexpected_allows == [], report.summary()
+    assert report.unexpected_denies == [], report.summary()
+    assert report.denial_shape == [], report.summary()
+    assert report.errors == [], report.summary()
+    assert report.audit == [], report.summary()
+    assert report.allowed_non_author_reads > 0
+
+
+def test_matrix_catches_a_planted_leak(people, monkeypatch, capsys):
+    """Prove the matrix can fail: a one-line mutant letting a partner see "only me" entries."""
+    from trellis.couples.models import Membership
+
+    original = policy._visible_q
+
+    def leaky(viewer, label, gate=None):
+        mine = Membership.objects.filter(user_id=viewer.pk, left_at__isnull=True)
+        return original(viewer, label, gate) | Q(
+            audience="me", couple_id__in=mine.values("couple_id")
+        )
+
+    monkeypatch.setattr(policy, "_visible_q", leaky)
+    report = run_matrix(people, only_actors={"author", "partner"}, couple_objects=False)
+    with capsys.disabled():
+        print(f"\n[S1 planted mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    assert len(leaks) > 0
+    # It is exactly the partner reading the other's "only me" entries, everywhere they can read.
+    assert {(m.actor, *m.entry.split("/")[1:3]) for m in leaks} == {
+        ("author", "sam", "me"),
+        ("partner", "alex", "me"),
+    }
+    # ...of every entry type, on every channel that reads: detail page, fragment, API, lists,
+    # searches, the meeting page and the meeting API, and by responding to them.
+    assert {m.entry.split("/")[0] for m in leaks} == {et.label for et in entry_types()}
+    channels = {m.op for m in leaks}
+    assert {"page GET journal:detail", "page GET journal:card"} <= channels, channels
+    assert {"API get /api/journal/entries/{entry_id}", "API search GET /api/journal/entries"} <= (
+        channels
+    )
+    assert {
+        "page GET checkins:detail",
+        "page list checkins:history",
+        "API list GET /api/checkins/checkins",
+        "page list checkins:trust",
+        "page POST checkins:trust_acknowledge",
+        "API post /api/checkins/trust/{moment_id}/acknowledge",
+        "page GET meetings:answer",
+        "API get /api/meetings/answers/{answer_id}",
+        "meeting API /api/meetings/meetings/{meeting_id}",
+        "meeting page meetings:detail",
+        "page POST meetings:note_confirm",
+    } <= channels, channels
+    assert report.audit, "the leaked reads were recorded as disclosures and must be flagged"
+    assert report.unexpected_denies == []
+
+
+def test_matrix_catches_a_therapist_without_consent(people, monkeypatch, capsys):
+    """A second mutant: every linked therapist reads "partner and our therapist" entries."""
+    from trellis.couples.models import TherapistLink
+
+    original = policy._visible_q
+
+    def leaky(viewer, label, gate=None):
+        linked = TherapistLink.objects.filter(therapist_id=viewer.pk, ended_at__isnull=True)
+        return original(viewer, label, gate) | Q(
+            audience="partner_therapist", couple_id__in=linked.values("couple_id")
+        )
+
+    monkeypatch.setattr(policy, "_visible_q", leaky)
+    therapists = {"therapist_with_consent", "therapist_without_consent", "other_therapist"}
+    report = run_matrix(
+        people,
+        only_actors=therapists | {"other_couple_member"},
+        only_labels={"journal", "checkin"},
+        couple_objects=False,
+    )
+    with capsys.disabled():
+        print(f"\n[S1 therapist mutant, therapists only] {report.summary()}")
+    leaked_to = {m.actor for m in report.unexpected_allows}
+    assert "therapist_without_consent" in leaked_to
+    assert "other_couple_member" not in leaked_to
+
+
+def test_matrix_catches_a_dropped_reveal_gate(people, monkeypatch, capsys):
+    """A third mutant: the meeting answers' gate is gone, so a partner (and a consented
+    therapist) reads an answer before both have submitted. Only "nobody goes first" catches it:
+    every leak is an answer still being answered, read by someone who may read it afterwards."""
+    monkeypatch.setattr(MeetingAnswer, "sharing_gate", classmethod(lambda cls: None))
+    report = run_matrix(
+        people,
+        only_actors={"author", "partner", "therapist_with_consent", "other_couple_member"},
+        only_labels={"meeting_answer"},
+        couple_objects=False,
+    )
+    with capsys.disabled():
+        print(f"\n[S1 reveal-gate mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    assert len(leaks) > 0
+    assert all(
+        m.entry.startswith("meeting_answer/") and m.entry.endswith("/answering") for m in leaks
+    ), {m.entry for m in leaks}
+    assert {(m.actor, m.entry) for m in leaks} >= {
+        ("partner", "meeting_answer/alex/partner/answering"),
+        ("partner", "meeting_answer/alex/partner_therapist/answering"),
+        ("author", "meeting_answer/sam/partner/answering"),
+        ("therapist_with_consent", "meeting_answer/alex/partner_therapist/answering"),
+    }
+    assert "other_couple_member" not in {m.actor for m in leaks}
+    channels = {m.op for m in leaks}
+    assert {
+        "page GET meetings:answer",
+        "API get /api/meetings/answers/{answer_id}",
+        "meeting API /api/meetings/meetings/{meeting_id}",
+    } <= channels, channels
+    assert report.audit, "the early reads were recorded as disclosures and must be flagged"
+    assert report.unexpected_denies == []
+    assert Meeting.objects.filter(revealed_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("random_id", [uuid.uuid4()])
+def test_denied_and_missing_look_the_same(people, client_for, random_id):
+    """R4 spot check outside the generated run: Casey asks for Alex's entry and for nothing."""
+    from trellis.journal.services import journal_entry_create
+
+    entry, _ = journal_entry_create(author=people.alex, body="Only for Sam.", audience="partner")
+    casey = client_for(people.casey)
+    for url in ("/journal/{}/", "/journal/{}/card/", "/api/journal/entries/{}"):
+        denied = casey.get(url.format(entry.pk))
+        missing = casey.get(url.format(random_id))
+        assert denied.status_code == missing.status_code == 404
+        assert denied.content == missing.content
+        assert b"Only for Sam" not in denied.content

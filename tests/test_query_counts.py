@@ -1,0 +1,949 @@
+"""P1: every page and API endpoint a partner uses runs a bounded, history-independent number of
+SQL queries.
+
+Two worlds are seeded side by side: a couple with 30 days of history and a couple with 730 days
+(journal entries, daily check-ins of both partners, trust moments, and a weekly meeting every
+week with both partners' answers and conversation notes).
+Every URL pattern of the project (walked from the resolver, plus every operation of the OpenAPI
+document) is requested as a partner of each couple, in the same order, and the queries are
+counted. The counts must be equal for both worlds (no N+1, nothing that grows with history) and
+at most LIMIT. A pattern nobody measured fails the test: a new URL must either be measured
+(automatically, for GET pages whose parameters are known) or excluded below with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from trellis.checkins.models import DailyCheckin, TrustMoment
+from trellis.demo.seed import DEMO_PASSWORD, checkin_history, seed_bench
+from trellis.journal.models import JournalEntry
+from trellis.lib.dates import local_today
+from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
+from trellis.meetings.prompts import builtin_prompts
+from trellis.meetings.services import week_of
+from trellis.recovery.models import RecoveryTrack
+from trellis.sharing.audiences import Audience
+from trellis.sharing.policy import record_reads, visible_to
+
+LIMIT = 12
+# Requests allowed more than LIMIT, with the reason. Pages never are.
+LIMIT_OVERRIDES: dict[str, tuple[int, str]] = {
+    "POST leave (ends the space)": (
+        16,
+        "a one-off action, not a page: allauth's re-authentication check (one query per MFA "
+        "type) plus ending the space (memberships, consents, links, invitations, two audit "
+        "rows) in one transaction",
+    ),
+}
+
+# Patterns that are not pages a partner uses, or that belong to a third party, with the reason.
+EXCLUDED: dict[str, str] = {
+    "core:healthz": "liveness probe for load balancers, not a page; one SELECT 1 by design",
+    "api:api-root": "django-ninja's docs landing page; interactive docs are off (docs_url=None)",
+}
+EXCLUDED_MODULES: dict[str, str] = {
+    "allauth.": (
+        "allauth's own account pages (sign-in, sign-up, password, e-mail, 2FA, sessions): "
+        "third-party views that never read couple data, so their cost cannot grow with history; "
+        "their behaviour is tested in tests/accounts"
+    ),
+}
+
+# How to fill path parameters, by parameter name.
+#   pk and the API's ids: an object of the view's entry type (see Entries and World.objs);
+#   token: an invitation token that does not exist.
+ID_PARAMS = {"pk", "entry_id", "checkin_id", "moment_id", "answer_id", "note_id", "meeting_id"}
+FAKE_TOKEN = "no-such-invitation-token-0000000000000000"
+
+
+@dataclass
+class Entries:
+    """The entries one world's partner acts on; picked the same way in both worlds."""
+
+    own: JournalEntry  # read-only use
+    partner_shared: JournalEntry  # the partner's newest entry shared with "my partner"
+    own_edit: JournalEntry
+    own_patch: JournalEntry
+    own_audience: JournalEntry
+    own_delete_page: JournalEntry
+    own_delete_api: JournalEntry
+
+
+@dataclass
+class World:
+    days: int
+    client: Client
+    entries: Entries
+    # (label, variant) -> object, for the other entry types and the meeting. Variants: "own"
+    # (the measured partner's), "partner_shared" (the other partner's, shared with "my
+    # partner"); for meetings "revealed" (last week's, answered and talked about) and "open"
+    # (this week's, still being answered).
+    objs: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def obj(self, label: str, variant: str) -> Any:
+        if label == "journal":
+            return getattr(self.entries, variant)
+        return self.objs[(label, variant)]
+
+
+@dataclass
+class Request:
+    """One measured request. `build` turns a world into (method, path, kwargs for the client)."""
+
+    label: str
+    build: Callable[[World], tuple[str, str, dict[str, Any]]]
+    order: int = 0  # destructive requests run last
+    expect: set[int] = field(default_factory=lambda: {200, 201, 204, 302})
+
+
+def _walk(resolver: URLResolver, prefix: str = "", ns: tuple[str, ...] = ()):
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p, prefix + str(p.pattern), (*ns, p.namespace) if p.namespace else ns)
+        elif isinstance(p, URLPattern):
+            name = ":".join((*ns, p.name)) if p.name else f"<unnamed {prefix}{p.pattern}>"
+            yield name, prefix + str(p.pattern), p
+
+
+def _openapi_path(route: str) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def _module(pattern: URLPattern) -> str:
+    return getattr(pattern, "lookup_str", "") or ""
+
+
+def _excluded_reason(name: str, pattern: URLPattern) -> str | None:
+    if name in EXCLUDED:
+        return EXCLUDED[name]
+    for prefix, reason in EXCLUDED_MODULES.items():
+        if _module(pattern).startswith(prefix):
+            return reason
+    return None
+
+
+def _spec(client: Client) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _fill(route_path: str, params: dict[str, str]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: params[m.group(1)], route_path)
+
+
+def _label(model: Any) -> str:
+    return getattr(model, "entry_type_label", "") or model.__name__.lower()
+
+
+def _page_variants(pattern: URLPattern) -> tuple[str, list[str]]:
+    """Which object to put into a page's pk: reads are measured on own and partner entries,
+    responses on the partner's, a meeting's pages on a revealed and an open meeting."""
+    meta = getattr(pattern.callback, "sharing_meta", None)
+    if meta is None:
+        return "journal", ["own"]
+    label, op = _label(meta[0]), meta[1]
+    if op == "read":
+        return label, ["own", "partner_shared"]
+    if op == "respond":
+        return label, ["partner_shared"]
+    if op == "couple":
+        return label, ["revealed", "open"]
+    return label, ["own"]
+
+
+def _json(data: Any) -> dict[str, Any]:
+    return {"data": json.dumps(data), "content_type": "application/json"}
+
+
+# Extra query strings measured for GET pages and API lists (the plain URL is always measured).
+QUERY_VARIANTS: dict[str, list[str]] = {
+    "journal:list": ["?show=mine", "?show=shared", "?page=2"],
+    "checkins:history": ["?show=mine", "?show=shared", "?page=2"],
+    "GET /api/checkins/checkins": ["?show=shared", "?limit=100&offset=10"],
+    "journal:search": ["?q=walk", "?q=walk&page=2"],
+    "sharing:activity": ["?page=2"],
+    "GET /api/journal/entries": ["?show=shared", "?limit=100&offset=10", "?q=walk"],
+    "GET /api/sharing/activity": ["?limit=100"],
+}
+
+
+def _keyed(key: str) -> dict[str, Any]:
+    return {**_json({"body": "Sent twice.", "audience": "me"}), "HTTP_IDEMPOTENCY_KEY": key}
+
+
+def _post(path_of: Callable[[World], str], data: Callable[[World], dict] | dict, **extra):
+    def build(world: World) -> tuple[str, str, dict[str, Any]]:
+        payload = data(world) if callable(data) else data
+        return "POST", path_of(world), {"data": payload, **extra}
+
+    return build
+
+
+CHECKIN_FORM = {
+    "mood": "4",
+    "stress": "2",
+    "sleep": "3",
+    "closeness": "4",
+    "safety": "4",
+    "craving": "2",
+    "recovery": "kept",
+    "gratitude": "A slow breakfast.",
+    "note": "",
+    "audience": "partner",
+    "version": "",
+}
+API_CHECKIN = {"mood": 3, "stress": 3, "sleep": 3, "closeness": 3, "safety": 4, "note": "API"}
+ANSWER_FORM = {"action": "save", "answer_p0": "Thank you for the walk.", "audience": "partner"}
+
+
+def _today_version(w: World) -> str:
+    own = w.obj("checkin", "own")
+    # The person's own calendar day (their time zone), as the check-in page uses — never the
+    # server's, or the test fails for the hours when the two dates differ.
+    # Read fresh: an earlier request in the plan changes the profile's time zone.
+    zone = type(own.author).objects.get(pk=own.author_id).time_zone
+    today = DailyCheckin.objects.get(author_id=own.author_id, local_date=local_today(zone))
+    return str(today.version)
+
+
+def _meeting_version(w: World) -> int:
+    return Meeting.objects.get(pk=w.obj("meeting", "revealed").pk).version
+
+
+# Requests other than GET pages, by URL pattern name (pages) or "METHOD /openapi/path" (API).
+WRITES: dict[str, list[Request]] = {
+    "journal:new": [
+        Request(
+            "POST new entry",
+            _post(
+                lambda w: "/journal/new/",
+                {"kind": "journal", "body": "Measured.", "audience": "partner"},
+            ),
+        )
+    ],
+    "journal:edit": [
+        Request(
+            "POST edit",
+            _post(
+                lambda w: f"/journal/{w.entries.own_edit.pk}/edit/",
+                lambda w: {"title": "", "body": "Edited.", "version": w.entries.own_edit.version},
+            ),
+        ),
+        Request(
+            "POST edit, stale version (409)",
+            _post(
+                lambda w: f"/journal/{w.entries.own_edit.pk}/edit/",
+                {"title": "", "body": "Stale.", "version": 1},
+            ),
+            order=1,
+            expect={409},
+        ),
+    ],
+    "journal:audience": [
+        Request(
+            "POST audience",
+            _post(lambda w: f"/journal/{w.entries.own_audience.pk}/audience/", {"audience": "me"}),
+        ),
+        Request(
+            "POST audience (htmx)",
+            _post(
+                lambda w: f"/journal/{w.entries.own_audience.pk}/audience/",
+                {"audience": "partner"},
+                HTTP_HX_REQUEST="true",
+            ),
+            order=1,
+        ),
+    ],
+    "journal:delete": [
+        Request(
+            "POST delete",
+            _post(lambda w: f"/journal/{w.entries.own_delete_page.pk}/delete/", {}),
+            order=2,
+        )
+    ],
+    "couples:home": [
+        Request("POST create space (already in one)", _post(lambda w: "/couple/", {"name": "x"}))
+    ],
+    "couples:invite": [
+        Request("POST invite (space is full)", _post(lambda w: "/couple/invite/", {}))
+    ],
+    "couples:invite_cancel": [
+        Request("POST cancel invitation", _post(lambda w: "/couple/invite/cancel/", {}))
+    ],
+    "couples:join_code": [
+        Request(
+            "POST join by code (bad code)",
+            _post(lambda w: "/couple/join/", {"code": "NOPE2345"}),
+            expect={400},
+        )
+    ],
+    "couples:join_link": [
+        Request("POST join by link (bad link)", _post(lambda w: f"/couple/join/{FAKE_TOKEN}/", {}))
+    ],
+    "couples:leave": [
+        Request("POST leave (ends the space)", _post(lambda w: "/couple/leave/", {}), order=9)
+    ],
+    "accounts:profile": [
+        Request(
+            "POST profile",
+            _post(
+                lambda w: "/settings/",
+                {
+                    "form": "profile",
+                    "p-display_name": "Partner",
+                    "p-pronouns": "",
+                    "p-time_zone": "Europe/Berlin",
+                },
+            ),
+        ),
+        Request(
+            "POST default audiences",
+            _post(lambda w: "/settings/", {"form": "audiences", "a-journal": "partner"}),
+        ),
+    ],
+    "accounts:tokens": [
+        Request("POST new token", _post(lambda w: "/settings/tokens/", {"name": "phone"}))
+    ],
+    "accounts:export_download": [
+        Request("POST export (download)", _post(lambda w: "/settings/export/download/", {}))
+    ],
+    "POST /api/journal/entries": [
+        Request(
+            "POST /api/journal/entries",
+            lambda w: (
+                "POST",
+                "/api/journal/entries",
+                _json({"body": "From the API.", "audience": "partner"}),
+            ),
+        ),
+        Request(
+            "POST /api/journal/entries (Idempotency-Key, first)",
+            lambda w: ("POST", "/api/journal/entries", _keyed("replay-1")),
+            order=1,
+        ),
+        Request(
+            "POST /api/journal/entries (Idempotency-Key, replay)",
+            lambda w: ("POST", "/api/journal/entries", _keyed("replay-1")),
+            order=2,
+            expect={200},
+        ),
+    ],
+    "PATCH /api/journal/entries/{entry_id}": [
+        Request(
+            "PATCH /api/journal/entries/{id}",
+            lambda w: (
+                "PATCH",
+                f"/api/journal/entries/{w.entries.own_patch.pk}",
+                {
+                    **_json({"body": "Patched."}),
+                    "HTTP_IF_MATCH": f'"{w.entries.own_patch.version}"',
+                },
+            ),
+        )
+    ],
+    "PUT /api/journal/entries/{entry_id}/audience": [
+        Request(
+            "PUT /api/journal/entries/{id}/audience",
+            lambda w: (
+                "PUT",
+                f"/api/journal/entries/{w.entries.own_audience.pk}/audience",
+                _json({"audience": "partner_therapist"}),
+            ),
+            order=1,
+        )
+    ],
+    "DELETE /api/journal/entries/{entry_id}": [
+        Request(
+            "DELETE /api/journal/entries/{id}",
+            lambda w: ("DELETE", f"/api/journal/entries/{w.entries.own_delete_api.pk}", {}),
+            order=2,
+            expect={204},
+        )
+    ],
+    # --- daily check-in and trust moment ---
+    "checkins:today": [
+        Request("POST check-in (today's first)", _post(lambda w: "/checkins/", CHECKIN_FORM)),
+        Request(
+            "POST check-in (same-day edit)",
+            _post(
+                lambda w: "/checkins/",
+                lambda w: {**CHECKIN_FORM, "mood": "3", "version": _today_version(w)},
+            ),
+            order=1,
+        ),
+        Request(
+            "POST check-in, stale version (409)",
+            _post(lambda w: "/checkins/", {**CHECKIN_FORM, "version": "1"}),
+            order=2,
+            expect={409},
+        ),
+    ],
+    "checkins:audience": [
+        Request(
+            "POST check-in audience",
+            _post(
+                lambda w: f"/checkins/{w.obj('checkin', 'own').pk}/audience/", {"audience": "me"}
+            ),
+        )
+    ],
+    "checkins:trust": [
+        Request(
+            "POST trust intention",
+            _post(lambda w: "/checkins/trust/", {"intention": "Today I stay with my recovery."}),
+        )
+    ],
+    "checkins:trust_acknowledge": [
+        Request(
+            "POST acknowledge the partner's intention",
+            _post(
+                lambda w: (
+                    f"/checkins/trust/{w.obj('trust_moment', 'partner_shared').pk}/acknowledge/"
+                ),
+                {"response": "Proud of you."},
+            ),
+        )
+    ],
+    "checkins:trust_pause": [
+        Request(
+            "POST pause the trust moment",
+            _post(lambda w: "/checkins/trust/pause/", {"action": "pause"}),
+            order=5,
+        ),
+        Request(
+            "POST resume the trust moment",
+            _post(lambda w: "/checkins/trust/pause/", {"action": "resume"}),
+            order=6,
+        ),
+    ],
+    "PUT /api/checkins/checkins/today": [
+        Request(
+            "PUT /api/checkins/checkins/today",
+            lambda w: ("PUT", "/api/checkins/checkins/today", _json(API_CHECKIN)),
+            order=3,
+        ),
+        Request(
+            "PUT /api/checkins/checkins/today (the same again)",
+            lambda w: ("PUT", "/api/checkins/checkins/today", _json(API_CHECKIN)),
+            order=3,
+        ),
+    ],
+    "PUT /api/checkins/checkins/{checkin_id}/audience": [
+        Request(
+            "PUT /api/checkins/checkins/{id}/audience",
+            lambda w: (
+                "PUT",
+                f"/api/checkins/checkins/{w.obj('checkin', 'own').pk}/audience",
+                _json({"audience": "partner"}),
+            ),
+            order=1,
+        )
+    ],
+    "PUT /api/checkins/trust/today": [
+        Request(
+            "PUT /api/checkins/trust/today",
+            lambda w: (
+                "PUT",
+                "/api/checkins/trust/today",
+                _json({"intention": "Staying on track."}),
+            ),
+            order=1,
+        )
+    ],
+    "POST /api/checkins/trust/{moment_id}/acknowledge": [
+        Request(
+            "POST /api/checkins/trust/{id}/acknowledge",
+            lambda w: (
+                "POST",
+                f"/api/checkins/trust/{w.obj('trust_moment', 'partner_shared').pk}/acknowledge",
+                _json({"response": "Thank you."}),
+            ),
+            order=1,
+        )
+    ],
+    # --- weekly meeting ---
+    "meetings:list": [
+        Request(
+            "POST start this week's meeting (already started)",
+            _post(lambda w: "/meetings/", {"prompt_set": "weekly"}),
+        )
+    ],
+    "meetings:answer_save": [
+        Request(
+            "POST meeting answer (draft)",
+            _post(lambda w: f"/meetings/{w.obj('meeting', 'open').pk}/answer/", ANSWER_FORM),
+        ),
+        Request(
+            "POST meeting answer (submit)",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'open').pk}/answer/",
+                {**ANSWER_FORM, "action": "submit"},
+            ),
+            order=1,
+        ),
+        Request(
+            "POST meeting answer (submit, which reveals both)",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'waiting').pk}/answer/",
+                {**ANSWER_FORM, "action": "submit"},
+            ),
+        ),
+        Request(
+            "POST meeting answer (withdraw)",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'open').pk}/answer/",
+                {"action": "withdraw"},
+            ),
+            order=2,
+        ),
+    ],
+    "meetings:note_add": [
+        Request(
+            "POST meeting note",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'revealed').pk}/notes/",
+                {"kind": "next_step", "text": "A walk on Sunday."},
+            ),
+        ),
+        Request(
+            "POST meeting note starting with blame (hint, not saved)",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'revealed').pk}/notes/",
+                {"kind": "i_statement", "text": "You always leave early."},
+            ),
+            expect={200},
+        ),
+    ],
+    "meetings:close": [
+        Request(
+            "POST close the meeting",
+            _post(
+                lambda w: f"/meetings/{w.obj('meeting', 'revealed').pk}/close/",
+                lambda w: {"version": _meeting_version(w)},
+            ),
+            order=4,
+        )
+    ],
+    "meetings:note_audience": [
+        Request(
+            "POST meeting note audience",
+            _post(
+                lambda w: f"/meetings/notes/{w.obj('meeting_note', 'own').pk}/audience/",
+                {"audience": "partner_therapist"},
+            ),
+        )
+    ],
+    "meetings:note_confirm": [
+        Request(
+            "POST confirm the partner's reflection",
+            _post(
+                lambda w: f"/meetings/notes/{w.obj('meeting_note', 'partner_shared').pk}/confirm/",
+                {"confirmed": "yes"},
+            ),
+        )
+    ],
+    "POST /api/meetings/meetings": [
+        Request(
+            "POST /api/meetings/meetings (already started)",
+            lambda w: ("POST", "/api/meetings/meetings", _json({"prompt_set": "weekly"})),
+            expect={200},
+        )
+    ],
+    "PUT /api/meetings/meetings/{meeting_id}/answer": [
+        Request(
+            "PUT /api/meetings/meetings/{id}/answer",
+            lambda w: (
+                "PUT",
+                f"/api/meetings/meetings/{w.obj('meeting', 'open').pk}/answer",
+                _json({"answers": {"p0": "From the phone."}, "submit": True}),
+            ),
+            order=3,
+        )
+    ],
+    "DELETE /api/meetings/meetings/{meeting_id}/answer/submission": [
+        Request(
+            "DELETE /api/meetings/meetings/{id}/answer/submission",
+            lambda w: (
+                "DELETE",
+                f"/api/meetings/meetings/{w.obj('meeting', 'open').pk}/answer/submission",
+                {},
+            ),
+            order=4,
+        )
+    ],
+    "POST /api/meetings/meetings/{meeting_id}/notes": [
+        Request(
+            "POST /api/meetings/meetings/{id}/notes",
+            lambda w: (
+                "POST",
+                f"/api/meetings/meetings/{w.obj('meeting', 'revealed').pk}/notes",
+                _json({"kind": "reflection", "text": "I heard that evenings are hard."}),
+            ),
+            order=1,
+        )
+    ],
+    "POST /api/meetings/meetings/{meeting_id}/close": [
+        Request(
+            "POST /api/meetings/meetings/{id}/close",
+            lambda w: (
+                "POST",
+                f"/api/meetings/meetings/{w.obj('meeting', 'revealed').pk}/close",
+                _json({"version": _meeting_version(w)}),
+            ),
+            order=5,
+        ),
+        Request(
+            "POST /api/meetings/meetings/{id}/close, stale version (412)",
+            lambda w: (
+                "POST",
+                f"/api/meetings/meetings/{w.obj('meeting', 'revealed').pk}/close",
+                _json({"version": 1}),
+            ),
+            order=5,
+            expect={412},
+        ),
+    ],
+    "POST /api/meetings/notes/{note_id}/confirm": [
+        Request(
+            "POST /api/meetings/notes/{id}/confirm",
+            lambda w: (
+                "POST",
+                f"/api/meetings/notes/{w.obj('meeting_note', 'partner_shared').pk}/confirm",
+                _json({"confirmed": False}),
+            ),
+            order=1,
+        )
+    ],
+}
+
+
+def _build_world(days: int, prefix: str) -> World:
+    ((a, b, _couple),) = seed_bench(couples=1, days=days, prefix=prefix)
+    own = list(JournalEntry.objects.filter(author=a).order_by("-created_at")[:6])
+    partner_shared = (
+        JournalEntry.objects.filter(author=b, audience=Audience.PARTNER)
+        .order_by("-created_at")
+        .first()
+    )
+    assert len(own) == 6 and partner_shared is not None
+    # History on the audit side too: the partner has read everything shared with them, once,
+    # so activity and "who has seen this" pages hold as many rows as the journal has days.
+    record_reads(b, list(visible_to(b, JournalEntry).filter(author=a)), channel="page")
+    client = Client(HTTP_USER_AGENT="query-count-test")
+    signed_in = client.post("/accounts/login/", {"login": a.email, "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 302, "the demo partner must be able to sign in"
+    # Re-authenticate, so the pages behind a password prompt (leave, export) are measured too.
+    assert client.post("/accounts/reauthenticate/", {"password": DEMO_PASSWORD}).status_code == 302
+    client.get("/trivial")  # settle the session (idle clock, allauth's activity row)
+    entries = Entries(own[0], partner_shared, own[1], own[2], own[3], own[4], own[5])
+    return World(days, client, entries, _seed_checkins_and_meetings(a, b, _couple, days))
+
+
+def _seed_checkins_and_meetings(a: Any, b: Any, couple: Any, days: int) -> dict:
+    """`days` of check-ins (both partners) and trust moments, a weekly meeting every week with
+    both answers and four conversation notes, and this week's meeting still being answered."""
+    now = timezone.now()
+    today = local_today(a.time_zone)
+    end = today - timedelta(days=1)
+    RecoveryTrack.objects.create(
+        owner=a, kind=RecoveryTrack.Kind.SUBSTANCE, what="Alcohol", since=today - timedelta(400)
+    )
+    checkin_history([(a, couple), (b, couple)], days=days, rng=random.Random(5), end=end)
+    moments = []
+    for d in range(days):
+        day = end - timedelta(days=d)
+        moments.append(
+            TrustMoment(
+                author=a,
+                couple=couple,
+                audience=Audience.PARTNER,
+                local_date=day,
+                intention="Today I stay with my recovery.",
+                acknowledged_at=now,
+                acknowledged_by=b,
+                response="Thank you for telling me.",
+            )
+        )
+        moments.append(
+            TrustMoment(
+                author=b,
+                couple=couple,
+                audience=Audience.PARTNER,
+                local_date=day,
+                intention="Today I go to my meeting.",
+            )
+        )
+    moments.append(
+        TrustMoment(
+            author=b,
+            couple=couple,
+            audience=Audience.PARTNER,
+            local_date=today,
+            intention="Today I call my sponsor.",
+        )
+    )
+    TrustMoment.objects.bulk_create(moments, batch_size=500)
+    title, prompts = builtin_prompts("weekly")
+    this_week = week_of(today)
+    weeks = max(days // 7, 2)
+    meetings = [
+        Meeting(
+            couple=couple,
+            week_of=this_week - timedelta(weeks=w),
+            prompt_set_title=title,
+            prompts=prompts,
+            created_by=a,
+            revealed_at=now,
+            closed_at=now if w > 1 else None,
+        )
+        for w in range(1, weeks + 1)
+    ]
+    open_meeting = Meeting(
+        couple=couple, week_of=this_week, prompt_set_title=title, prompts=prompts, created_by=b
+    )
+    # A meeting the partner has answered already: the measured submission reveals both.
+    waiting = Meeting(
+        couple=couple,
+        week_of=this_week + timedelta(weeks=1),
+        prompt_set_title=title,
+        prompts=prompts,
+        created_by=b,
+    )
+    Meeting.objects.bulk_create([*meetings, open_meeting, waiting])
+    answers, notes = [], []
+    answers.append(
+        MeetingAnswer(
+            author=b,
+            couple=couple,
+            audience=Audience.PARTNER,
+            meeting=waiting,
+            answers=json.dumps({"p0": "Waiting for you."}),
+            submitted_at=now,
+        )
+    )
+    for m in meetings:
+        for who in (a, b):
+            answers.append(
+                MeetingAnswer(
+                    author=who,
+                    couple=couple,
+                    audience=Audience.PARTNER,
+                    meeting=m,
+                    answers=json.dumps({p["key"]: "An answer." for p in prompts}),
+                    submitted_at=now,
+                )
+            )
+        for who, kind in ((a, "note"), (b, "reflection"), (a, "i_statement"), (b, "next_step")):
+            notes.append(
+                MeetingNote(
+                    author=who,
+                    couple=couple,
+                    audience=Audience.PARTNER,
+                    meeting=m,
+                    kind=kind,
+                    text="Said in the meeting.",
+                )
+            )
+    MeetingAnswer.objects.bulk_create(answers, batch_size=500)
+    MeetingNote.objects.bulk_create(notes, batch_size=500)
+    last = meetings[0]
+    shared = DailyCheckin.objects.filter(author=b, audience=Audience.PARTNER)
+    return {
+        ("checkin", "own"): DailyCheckin.objects.filter(author=a).order_by("-local_date").first(),
+        ("checkin", "partner_shared"): shared.order_by("-local_date").first(),
+        ("trust_moment", "own"): TrustMoment.objects.filter(author=a).order_by("-local_date")[0],
+        ("trust_moment", "partner_shared"): TrustMoment.objects.get(author=b, local_date=today),
+        ("meeting_answer", "own"): MeetingAnswer.objects.get(meeting=last, author=a),
+        ("meeting_answer", "partner_shared"): MeetingAnswer.objects.get(meeting=last, author=b),
+        ("meeting_note", "own"): MeetingNote.objects.get(meeting=last, author=a, kind="note"),
+        ("meeting_note", "partner_shared"): MeetingNote.objects.get(
+            meeting=last, author=b, kind="reflection"
+        ),
+        ("meeting", "revealed"): last,
+        ("meeting", "open"): open_meeting,
+        ("meeting", "waiting"): waiting,
+    }
+
+
+def _refresh(world: World) -> None:
+    for name in ("own", "partner_shared", "own_edit", "own_patch", "own_audience"):
+        entry = getattr(world.entries, name)
+        if JournalEntry.objects.filter(pk=entry.pk).exists():
+            entry.refresh_from_db()
+
+
+def _measure(world: World, method: str, path: str, kwargs: dict[str, Any]) -> tuple[int, int]:
+    call = getattr(world.client, method.lower())
+    with CaptureQueriesContext(connection) as ctx:
+        response = call(path, **kwargs)
+    return response.status_code, len(ctx.captured_queries)
+
+
+@dataclass
+class Plan:
+    requests: list[Request] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set)  # pattern names and "METHOD /api/path"
+    excluded: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _plan(spec: dict[str, Any]) -> Plan:
+    plan = Plan()
+    api_paths = set(spec["paths"])
+    for name, route, pattern in _walk(get_resolver()):
+        reason = _excluded_reason(name, pattern)
+        if reason is not None:
+            plan.excluded[name] = reason
+            continue
+        if _openapi_path(route) in api_paths:
+            continue  # measured per operation from the OpenAPI document below
+        params = list(getattr(pattern.pattern, "converters", {}) or {})
+        unknown = [p for p in params if p not in {"pk", "token"}]
+        if unknown or not isinstance(pattern.pattern.regex.pattern, str):
+            plan.problems.append(f"{name}: don't know how to fill {unknown}; add it to _plan")
+            continue
+        obj_label, variants = _page_variants(pattern) if "pk" in params else ("", [""])
+        for variant in variants:
+            for query in ["", *QUERY_VARIANTS.get(name, [])]:
+
+                def build(w: World, route=route, variant=variant, query=query, ol=obj_label):
+                    values = {"token": FAKE_TOKEN}
+                    if variant:
+                        values["pk"] = str(w.obj(ol, variant).pk)
+                    return "GET", _fill(route, values) + query, {}
+
+                label = f"{name} GET{query}" + (f" [{variant}]" if variant else "")
+                # A POST-only page answers GET with 405; it is measured by its write recipe.
+                allowed = {200, 302, 405} if name in WRITES else {200, 302}
+                plan.requests.append(Request(label, build, expect=allowed))
+        for write in WRITES.get(name, []):
+            plan.requests.append(write)
+        plan.covered.add(name)
+
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            key = f"{method.upper()} {path}"
+            if method == "get":
+                tag = op.get("x-sharing", {})
+                params = [p["name"] for p in op.get("parameters", []) if p.get("in") == "path"]
+                unknown = [p for p in params if p not in ID_PARAMS]
+                if unknown:
+                    plan.problems.append(f"{key}: don't know how to fill {unknown}")
+                    continue
+                variants = ["own"]
+                if tag.get("op") == "read":
+                    variants = ["own", "partner_shared"]
+                elif tag.get("op") == "couple":
+                    variants = ["revealed", "open"]
+                if not params:
+                    variants = [""]
+                for variant in variants:
+                    for query in ["", *QUERY_VARIANTS.get(key, [])]:
+
+                        def build(
+                            w: World,
+                            path=path,
+                            variant=variant,
+                            query=query,
+                            label=tag.get("entry_type", "journal"),
+                            params=tuple(params),
+                        ):
+                            url = path
+                            for param in params:
+                                url = url.replace("{" + param + "}", str(w.obj(label, variant).pk))
+                            return "GET", url + query, {}
+
+                        label = f"{key}{query}" + (f" [{variant}]" if variant else "")
+                        plan.requests.append(Request(label, build, expect={200}))
+                plan.covered.add(key)
+            elif key in WRITES:
+                plan.requests.extend(WRITES[key])
+                plan.covered.add(key)
+            else:
+                plan.problems.append(f"{key}: no measured request; add one to WRITES")
+    # Every write recipe must belong to something that exists.
+    for key in WRITES:
+        if key not in plan.covered:
+            plan.problems.append(f"WRITES[{key!r}] names no URL pattern or API operation")
+    for label in LIMIT_OVERRIDES:
+        if label not in {r.label for r in plan.requests}:
+            plan.problems.append(f"LIMIT_OVERRIDES[{label!r}] names no measured request")
+    return plan
+
+
+def test_every_url_is_measured_or_excluded_with_a_reason(db):
+    spec = _spec(Client())
+    plan = _plan(spec)
+    assert plan.problems == []
+    names = {name for name, _, _ in _walk(get_resolver())}
+    api_ops = {f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops}
+    api_pattern_names = {
+        name for name, route, _ in _walk(get_resolver()) if _openapi_path(route) in spec["paths"]
+    }
+    assert api_ops <= plan.covered
+    assert names - api_pattern_names <= plan.covered | set(plan.excluded)
+    assert all(reason.strip() for reason in plan.excluded.values())
+    # Exclusions must not hide trellis pages.
+    trellis_excluded = {n for n in plan.excluded if n not in EXCLUDED}
+    assert all(
+        not _module(p).startswith("trellis.")
+        for n, _, p in _walk(get_resolver())
+        if n in trellis_excluded
+    )
+
+
+def test_query_counts_do_not_grow_with_history(db):
+    with time_machine.travel(timezone.now(), tick=False):
+        short = _build_world(30, "qc30-")
+        long = _build_world(730, "qc730-")
+        assert JournalEntry.objects.filter(author__email__startswith="qc730-").count() == 2 * 730
+
+        plan = _plan(_spec(short.client))
+        assert plan.problems == []
+        rows: list[tuple[str, int, int, int, int]] = []
+        problems: list[str] = []
+        for request in sorted(plan.requests, key=lambda r: r.order):
+            results = []
+            for world in (short, long):
+                _refresh(world)
+                method, path, kwargs = request.build(world)
+                results.append(_measure(world, method, path, kwargs))
+            (s30, q30), (s730, q730) = results
+            rows.append((request.label, q30, q730, s30, s730))
+            if s30 != s730:
+                problems.append(f"{request.label}: status {s30} at D=30 but {s730} at D=730")
+            if s30 == 405 and s30 not in request.expect:
+                problems.append(f"{request.label}: GET is not allowed; add a recipe to WRITES")
+            elif s30 not in request.expect:
+                problems.append(f"{request.label}: status {s30}, expected one of {request.expect}")
+            if q30 != q730:
+                problems.append(f"{request.label}: {q30} queries at D=30 but {q730} at D=730")
+            limit = LIMIT_OVERRIDES.get(request.label, (LIMIT, ""))[0]
+            if max(q30, q730) > limit:
+                problems.append(f"{request.label}: {max(q30, q730)} queries (limit {limit})")
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'request'.ljust(width)}  D=30  D=730  status")
+    for label, q30, q730, s30, _ in rows:
+        print(f"{label.ljust(width)}  {q30:>4}  {q730:>5}  {s30}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", sorted(EXCLUDED))
+def test_each_named_exclusion_still_exists(name):
+    assert name in {n for n, _, _ in _walk(get_resolver())}

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.http import require_http_methods
+
+from trellis.core.http import AuthedRequest
+from trellis.couples.selectors import open_invitation_for, partner_of
+from trellis.couples.services import active_membership
+from trellis.journal.prompts import prompt_for_day
+from trellis.journal.selectors import journal_entries_for_reader
+from trellis.sharing.policy import record_reads
+
+
+@require_http_methods(["GET"])
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return home(request)  # type: ignore[arg-type]  # authenticated, checked above
+    return render(request, "core/landing.html")
+
+
+@login_required
+@require_http_methods(["GET"])
+def home(request: AuthedRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    user = request.user
+    shared = list(journal_entries_for_reader(user, scope="shared")[:3])
+    record_reads(user, shared, channel="page")
+    return render(
+        request,
+        "core/home.html",
+        {
+            "membership": active_membership(user),
+            "partner": partner_of(user),
+            "invitation": open_invitation_for(user),
+            "shared": shared,
+            "prompt": prompt_for_day(timezone.localdate().toordinal()),
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def crisis(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/crisis.html")
+
+
+@require_http_methods(["GET"])
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/privacy.html")
+
+
+@require_http_methods(["GET"])
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@require_http_methods(["GET"])
+def trivial(request: HttpRequest) -> HttpResponse:
+    """A minimal page through the same middleware stack: the benchmarks' yardstick."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# Error pages: the same body whatever was asked, so "denied" and "missing" can't be told apart.
+# Their context is constant (settings only), never the request: the quick exit must still lead
+# to the neutral site (security.md R56).
+def _error_context() -> dict[str, str]:
+    return {"APP_NAME": settings.APP_NAME, "QUICK_EXIT_URL": settings.QUICK_EXIT_URL}
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found"}, status=404)
+    body = loader.render_to_string("404.html", _error_context(), request=None)
+    return HttpResponse(body, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side."}, status=500)
+    return HttpResponse(
+        loader.render_to_string("500.html", _error_context(), request=None), status=500
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request"}, status=400)
+    return HttpResponse(
+        loader.render_to_string("400.html", _error_context(), request=None), status=400
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)

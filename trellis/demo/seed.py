@@ -1,0 +1,262 @@
+"""Deterministic demo and benchmark data.
+
+`seed_demo()` makes the people a newcomer signs in as: a couple (Alex, in recovery, and Sam),
+their therapist (Dr. Lee, with a fixed demo TOTP secret), and an unrelated couple (Casey and
+Riley), with weeks of journal entries in mixed audiences. `seed_bench(couples, days)` adds
+couples with `days` of history for the benchmarks and query-count tests. Same seed, same data.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trellis.accounts.models import User
+from trellis.couples.models import Consent, ConsentScope, Couple, Membership, TherapistLink
+from trellis.journal.models import JournalEntry
+from trellis.journal.prompts import PROMPTS
+from trellis.recovery.models import RecoveryTrack
+from trellis.sharing.audiences import Audience
+
+DEMO_PASSWORD = "quiet-harbour-morning"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+DEMO_DOMAIN = "demo.trellis.test"
+
+# Demo journal lines, written for Trellis.
+LINES = (
+    "Slept badly, but we had a good talk over breakfast. I noticed I wanted to rush it and didn't.",
+    "Went to my meeting. Said out loud that the evenings are still the hardest part.",
+    "Felt a wave of anger this afternoon and went for a walk before answering. It passed.",
+    "We laughed at dinner for the first time in a while. I want to remember how that felt.",
+    "Today I kept the agreement about phones in the bedroom. It was easier than I feared.",
+    "Therapy was hard. I heard how much the secrecy hurt, not only what I did.",
+    "Grateful for coffee made without asking, a quiet morning, and a text that said 'proud of you'.",
+    "Noticed the old pull when I was tired and alone. Called my sponsor instead of sitting with it.",
+    "I asked for a slower pace tonight and it was respected. That matters to me.",
+    "A small thing: we held hands on the walk home. Nobody made it into a big deal.",
+    "Work stress leaked into the evening. I named it instead of going quiet.",
+    "Wrote down three reasons I'm doing this. Reading them back helped.",
+)
+AUDIENCE_CYCLE = (
+    Audience.ONLY_ME,
+    Audience.PARTNER,
+    Audience.PARTNER_THERAPIST,
+    Audience.ONLY_ME,
+    Audience.PARTNER,
+)
+
+
+@dataclass
+class DemoPeople:
+    alex: User
+    sam: User
+    therapist: User
+    casey: User
+    riley: User
+    couple: Couple
+    other_couple: Couple
+
+
+def _user(
+    email: str, name: str, *, role: str = "member", pronouns: str = "", password: str
+) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=password, display_name=name, role=role, pronouns=pronouns
+        )
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    return user
+
+
+def _couple(a: User, b: User, name: str, since: datetime) -> Couple:
+    couple = Couple.objects.create(name=name, created_by=a, created_at=since)
+    Membership.objects.create(couple=couple, user=a, joined_at=since)
+    Membership.objects.create(couple=couple, user=b, joined_at=since)
+    return couple
+
+
+def journal_history(
+    people: list[tuple[User, Couple]], *, days: int, rng: random.Random, end: date
+) -> int:
+    """One entry per person per day for `days` days, audiences cycling deterministically."""
+    rows = []
+    for person_index, (user, couple) in enumerate(people):
+        for d in range(days):
+            day = end - timedelta(days=days - 1 - d)
+            at = datetime.combine(day, time(20, rng.randrange(0, 59)), tzinfo=UTC)
+            rows.append(
+                JournalEntry(
+                    author=user,
+                    couple=couple,
+                    audience=AUDIENCE_CYCLE[(d + person_index) % len(AUDIENCE_CYCLE)],
+                    kind=JournalEntry.Kind.GRATITUDE if d % 7 == 6 else JournalEntry.Kind.JOURNAL,
+                    title=""
+                    if d % 3
+                    else rng.choice(["Evening", "After therapy", "A quieter day", "Notes"]),
+                    body=rng.choice(LINES),
+                    prompt_key=PROMPTS[d % len(PROMPTS)].key if d % 4 == 0 else "",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    JournalEntry.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def demo_exists() -> bool:
+    return User.objects.filter(email=f"alex@{DEMO_DOMAIN}").exists()
+
+
+@transaction.atomic
+def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
+    rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
+    now = timezone.now()
+    since = now - timedelta(days=days + 10)
+    alex = _user(f"alex@{DEMO_DOMAIN}", "Alex", pronouns="he/him", password=DEMO_PASSWORD)
+    sam = _user(f"sam@{DEMO_DOMAIN}", "Sam", pronouns="she/her", password=DEMO_PASSWORD)
+    therapist = _user(
+        f"therapist@{DEMO_DOMAIN}",
+        "Dr. Jordan Lee",
+        role=User.Role.THERAPIST,
+        password=DEMO_PASSWORD,
+    )
+    therapist.accepts_confidences = True
+    therapist.save(update_fields=["accepts_confidences"])
+    casey = _user(f"casey@{DEMO_DOMAIN}", "Casey", pronouns="they/them", password=DEMO_PASSWORD)
+    riley = _user(f"riley@{DEMO_DOMAIN}", "Riley", pronouns="he/him", password=DEMO_PASSWORD)
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=therapist, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(therapist, DEMO_TOTP_SECRET)
+
+    couple = _couple(alex, sam, "Alex & Sam", since)
+    other = _couple(casey, riley, "", since)
+    RecoveryTrack.objects.create(
+        owner=alex,
+        kind=RecoveryTrack.Kind.SUBSTANCE,
+        what="Alcohol",
+        since=(now - timedelta(days=97)).date(),
+    )
+    link = TherapistLink.objects.create(couple=couple, therapist=therapist, created_at=since)
+    consent = Consent.objects.create(
+        link=link,
+        grantor=alex,
+        therapist=therapist,
+        purpose="Couples therapy sessions",
+        given_at=since,
+        expires_at=now + timedelta(days=180),
+    )
+    ConsentScope.objects.create(consent=consent, entry_type="journal")
+    journal_history(
+        [(alex, couple), (sam, couple), (casey, other), (riley, other)],
+        days=days,
+        rng=rng,
+        end=now.date() - timedelta(days=1),
+    )
+    checkin_history(
+        [(alex, couple), (sam, couple)], days=days, rng=rng, end=now.date() - timedelta(days=1)
+    )
+    return DemoPeople(alex, sam, therapist, casey, riley, couple, other)
+
+
+@transaction.atomic
+def seed_bench(*, couples: int, days: int, seed: int = 11, prefix: str = "bench") -> list[Any]:
+    """`couples` couples with `days` of history each; returns [(a, b, couple), ...]."""
+    rng = random.Random(seed)  # noqa: S311 - deterministic demo data, not secrets
+    now = timezone.now()
+    made = []
+    people: list[tuple[User, Couple]] = []
+    for i in range(couples):
+        a = _user(f"{prefix}{i}a@{DEMO_DOMAIN}", f"Partner {i}A", password=DEMO_PASSWORD)
+        b = _user(f"{prefix}{i}b@{DEMO_DOMAIN}", f"Partner {i}B", password=DEMO_PASSWORD)
+        c = _couple(a, b, "", now - timedelta(days=days + 1))
+        people += [(a, c), (b, c)]
+        made.append((a, b, c))
+    journal_history(people, days=days, rng=rng, end=now.date() - timedelta(days=1))
+    return made
+
+
+# Demo gratitude lines for check-ins, written for Trellis.
+GRATITUDE = (
+    "A slow breakfast together.",
+    "The walk after dinner.",
+    "A kind text in the afternoon.",
+    "Being listened to without being fixed.",
+    "Sleeping through the night.",
+    "",
+    "",
+)
+
+
+def checkin_history(
+    people: list[tuple[User, Couple]], *, days: int, rng: random.Random, end: date
+) -> int:
+    """Daily check-ins for `days` days ending at `end`: gently varying values (a slow drift
+    plus a little noise), a day without one now and then, audiences mostly "my partner" with
+    some "only me". Craving is recorded only for a person with an open recovery track."""
+    from trellis.checkins.models import DailyCheckin
+
+    in_recovery = set(
+        RecoveryTrack.objects.filter(
+            owner__in=[u for u, _ in people], ended_at__isnull=True
+        ).values_list("owner_id", flat=True)
+    )
+
+    # Where each scale tends to settle, and which way it eases over the weeks.
+    targets = {"mood": 3.1, "stress": 3.3, "sleep": 3.2, "closeness": 2.9, "safety": 3.1}
+    eases = {"mood": 1.0, "stress": -1.0, "sleep": 0.6, "closeness": 1.0, "safety": 0.8}
+
+    def drift(level: float, target: float, noise: float) -> float:
+        return level + 0.35 * (target - level) + rng.uniform(-noise, noise)
+
+    rows = []
+    for person_index, (user, couple) in enumerate(people):
+        recovering = user.pk in in_recovery
+        level = dict(targets)
+        craving = 4.0
+        for d in range(days):
+            day = end - timedelta(days=days - 1 - d)
+            # Things ease a little over the weeks; the same seed always gives the same days.
+            progress = d / max(days - 1, 1)
+            for key in level:
+                level[key] = drift(level[key], targets[key] + 0.7 * eases[key] * progress, 0.75)
+            craving = min(10.0, max(0.0, drift(craving, 4.0 - 2.5 * progress, 1.4)))
+            if rng.random() < 0.14:
+                continue  # no check-in that day
+            at = datetime.combine(day, time(21, rng.randrange(0, 59)), tzinfo=UTC)
+            scale = {key: max(1, min(5, round(value))) for key, value in level.items()}
+            roll = rng.random()
+            rows.append(
+                DailyCheckin(
+                    author=user,
+                    couple=couple,
+                    audience=Audience.ONLY_ME if roll < 0.15 else Audience.PARTNER,
+                    local_date=day,
+                    mood=scale["mood"],
+                    stress=scale["stress"],
+                    sleep=scale["sleep"],
+                    closeness=scale["closeness"],
+                    safety=scale["safety"],
+                    desire=rng.choice([None, 2, 3, 3, 4]),
+                    fatigue=rng.choice([None, 2, 3, 4]),
+                    craving=round(craving) if recovering else None,
+                    recovery=DailyCheckin.Recovery.KEPT if recovering else "",
+                    halt_tired=rng.random() < 0.25,
+                    halt_lonely=rng.random() < 0.1 + 0.05 * person_index,
+                    gratitude=rng.choice(GRATITUDE),
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    DailyCheckin.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
