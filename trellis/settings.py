@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "trellis.journal",
     "trellis.checkins",
     "trellis.meetings",
+    "trellis.agreements",
     "trellis.dashboard",
     "trellis.api",
     "trellis.demo",
