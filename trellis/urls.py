@@ -18,6 +18,7 @@ urlpatterns = [
     path("journal/", include("trellis.journal.urls")),
     path("checkins/", include("trellis.checkins.urls")),
     path("meetings/", include("trellis.meetings.urls")),
+    path("agreements/", include("trellis.agreements.urls")),
     path("dashboard/", include("trellis.dashboard.urls")),
     path("api/", api.urls),
 ]

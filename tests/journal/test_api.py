@@ -336,6 +336,7 @@ def test_every_operation_is_tagged_with_its_router(spec):
         "sharing",
         "checkins",
         "meetings",
+        "agreements",
     }
 
 

@@ -144,7 +144,9 @@ def apply(earlier: list[DocClause], changes: list[ClauseDiff]) -> list[DocClause
                 elif w[0] == "replace":
                     words.extend(w[3])
             out.append(DocClause(old.clause_id, change.new.section, "".join(words)))
-    if sorted(consumed) != sorted(by_id):
+    # In order, once each: a diff made against [a, b] does not fit [b, a] (nor a list that
+    # names a clause twice), even though it would rebuild the same later version.
+    if consumed != [c.clause_id for c in earlier]:
         raise ValueError("the diff does not account for every clause of the earlier version")
     return out
 

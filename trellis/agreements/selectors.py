@@ -14,7 +14,7 @@ from django.http import Http404
 from trellis.couples.models import Membership
 from trellis.sharing.policy import (
     _parse_pk,
-    get_own_or_404,
+    authored_by,
     get_visible_or_404,
     record_reads,
     visible_to,
@@ -140,7 +140,17 @@ def proposal_for_reader(reader: Any, pk: Any, *, channel: str) -> AgreementPropo
 
 
 def proposal_for_author(author: Any, pk: Any) -> AgreementProposal:
-    return get_own_or_404(author, AgreementProposal, pk)
+    """The author's own proposal, while it is part of their couple's agreement: after leaving a
+    couple, a proposal to its agreement is no longer theirs to withdraw or revise (the services
+    refuse it; the pages must not offer it either). Anything else: the plain 404."""
+    proposal = (
+        authored_by(author, AgreementProposal)
+        .filter(pk=_parse_pk(pk), agreement__in=agreements_for_member(author))
+        .first()
+    )
+    if proposal is None:
+        raise Http404
+    return proposal
 
 
 def clause_text_for_reader(reader: Any, pk: Any, *, channel: str) -> ClauseText:
@@ -186,4 +196,34 @@ def due_count(agreement: Agreement | None, today: date) -> int:
 def retired_clauses(agreement: Agreement) -> QuerySet[Clause]:
     return Clause.objects.filter(agreement=agreement, retired_at__isnull=False).order_by(
         "-retired_at"
+    )
+
+
+def clause_in(agreement: Agreement, clause_id: Any) -> Clause | None:
+    """A clause of this agreement by id (None for a malformed or foreign id). Holds no words."""
+    try:
+        key = _parse_pk(clause_id)
+    except Http404:
+        return None
+    return Clause.objects.filter(agreement=agreement, pk=key).select_related("current").first()
+
+
+def texts_for_reader(reader: Any, ids: list[Any], *, channel: str) -> dict[str, ClauseText]:
+    """The wordings among `ids` the reader may read (recorded as read), by id."""
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    texts = list(visible_to(reader, ClauseText).filter(pk__in=ids).select_related("author"))
+    record_reads(reader, texts, channel=channel)
+    return {str(t.pk): t for t in texts}
+
+
+def counters_visible(reader: Any, proposal: AgreementProposal) -> list[AgreementProposal]:
+    """The counter-proposals answering `proposal` that the reader may read (ids and status
+    only are shown, so no read is recorded)."""
+    return list(
+        visible_to(reader, AgreementProposal)
+        .filter(counter_to=proposal)
+        .select_related("author")
+        .order_by("created_at")
     )

@@ -350,8 +350,12 @@ def proposal_accept(
         # A repeated accept (a retry, a double tap) changes nothing the second time.
         return AgreementVersion.objects.get(agreement=locked, number=current.result_version)
     current = _open_for_answer(locked, proposal, user, expected_version)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join that
+    # select_related("current") makes; the clause row is the one to lock.
     clause = (
-        Clause.objects.select_for_update().select_related("current").get(pk=current.clause_id)
+        Clause.objects.select_for_update(of=("self",))
+        .select_related("current")
+        .get(pk=current.clause_id)
         if current.clause_id
         else None
     )

@@ -76,6 +76,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from trellis.accounts.api import router as accounts_router
+    from trellis.agreements.api import router as agreements_router
     from trellis.checkins.api import router as checkins_router
     from trellis.journal.api import router as journal_router
     from trellis.meetings.api import router as meetings_router
@@ -86,6 +87,7 @@ def _mount() -> None:
     api.add_router("/journal", journal_router)
     api.add_router("/checkins", checkins_router)
     api.add_router("/meetings", meetings_router)
+    api.add_router("/agreements", agreements_router)
 
 
 _mount()

@@ -8,11 +8,13 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_http_methods
 
+from trellis.agreements.selectors import agreements_for_member, due_count
 from trellis.core.http import AuthedRequest
 from trellis.couples.selectors import open_invitation_for, partner_of
 from trellis.couples.services import active_membership
 from trellis.journal.prompts import prompt_for_day
 from trellis.journal.selectors import journal_entries_for_reader
+from trellis.lib.dates import local_today
 from trellis.sharing.policy import record_reads
 
 
@@ -31,11 +33,15 @@ def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     shared = list(journal_entries_for_reader(user, scope="shared")[:3])
     record_reads(user, shared, channel="page")
+    membership = active_membership(user)
+    # Only a count: how many clauses are due for a look together (no words, nothing to record).
+    agreement = agreements_for_member(user).first() if membership else None
     return render(
         request,
         "core/home.html",
         {
-            "membership": active_membership(user),
+            "membership": membership,
+            "agreement_due": due_count(agreement, local_today(user.time_zone)),
             "partner": partner_of(user),
             "invitation": open_invitation_for(user),
             "shared": shared,

@@ -2,7 +2,8 @@
 
 `seed_demo()` makes the people a newcomer signs in as: a couple (Alex, in recovery, and Sam),
 their therapist (Dr. Lee, with a fixed demo TOTP secret), and an unrelated couple (Casey and
-Riley), with weeks of journal entries in mixed audiences. `seed_bench(couples, days)` adds
+Riley), with weeks of journal entries in mixed audiences, and Alex and Sam's agreement with its
+history (made through the agreement services, as the couple would have). `seed_bench(couples, days)` adds
 couples with `days` of history for the benchmarks and query-count tests. Same seed, same data.
 """
 
@@ -166,6 +167,7 @@ def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
     checkin_history(
         [(alex, couple), (sam, couple)], days=days, rng=rng, end=now.date() - timedelta(days=1)
     )
+    agreement_history(alex, sam, now=now)
     return DemoPeople(alex, sam, therapist, casey, riley, couple, other)
 
 
@@ -260,3 +262,190 @@ def checkin_history(
             )
     DailyCheckin.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+# --- the demo agreement ----------------------------------------------------------------------
+
+
+def agreement_history(alex: User, sam: User, *, now: datetime) -> Any:
+    """Alex and Sam's agreement over the last six weeks, in their own words (adapted from
+    trellis.agreements.suggestions), made through the services and then dated back: clauses in
+    several sections, a counter-proposal, a declined proposal with a kind reason, a changed
+    clause, a retired one, a proposal from Sam waiting for Alex, and a clause due for review."""
+    from trellis.agreements import services
+    from trellis.agreements.models import (
+        Agreement,
+        AgreementProposal,
+        AgreementVersion,
+        Clause,
+        ClauseText,
+    )
+    from trellis.sharing.models import AuditEvent
+
+    agreement = services.agreement_for(alex)
+    assert agreement is not None
+    first = now - timedelta(days=42)
+    Agreement.objects.filter(pk=agreement.pk).update(created_at=first, updated_at=first)
+
+    def when(days_ago: int, hour: int) -> datetime:
+        return datetime.combine((now - timedelta(days=days_ago)).date(), time(hour, 5), tzinfo=UTC)
+
+    def propose(author: User, days_ago: int, **terms: Any) -> AgreementProposal:
+        current = Agreement.objects.get(pk=agreement.pk)
+        proposal, _ = services.proposal_create(
+            author=author, agreement=current, base_version=current.version, **terms
+        )
+        _dated(proposal, when(days_ago, 20))
+        return proposal
+
+    def _dated(proposal: AgreementProposal, at: datetime) -> None:
+        AgreementProposal.objects.filter(pk=proposal.pk).update(created_at=at, updated_at=at)
+        AuditEvent.objects.filter(entry_id=proposal.pk).update(at=at, day=at.date())
+
+    def _decided(proposal: AgreementProposal, at: datetime) -> None:
+        AgreementProposal.objects.filter(pk=proposal.pk).update(decided_at=at, updated_at=at)
+
+    def accept(user: User, proposal: AgreementProposal, days_ago: int) -> AgreementVersion:
+        version = services.proposal_accept(
+            user=user, proposal=proposal, expected_version=proposal.version
+        )
+        at = when(days_ago, 21)
+        _decided(proposal, at)
+        AgreementVersion.objects.filter(pk=version.pk).update(created_at=at)
+        ClauseText.objects.filter(proposal=proposal).update(
+            created_at=at, updated_at=at, accepted_at=at
+        )
+        Clause.objects.filter(agreement_id=agreement.pk, created_in=version.number).update(
+            created_at=at
+        )
+        Clause.objects.filter(agreement_id=agreement.pk, retired_in=version.number).update(
+            retired_at=at
+        )
+        Agreement.objects.filter(pk=agreement.pk).update(updated_at=at)
+        return version
+
+    def clause_of(proposal: AgreementProposal) -> str:
+        return str(ClauseText.objects.get(proposal=proposal).clause_id)
+
+    meetings = propose(
+        alex,
+        41,
+        kind="add",
+        section="recovery",
+        text="I go to my AA meetings on Tuesdays and Saturdays, and I tell Sam beforehand if "
+        "I have to miss one.",
+        rationale="Knowing the rhythm of my recovery helps Sam feel less in the dark.",
+    )
+    accept(sam, meetings, 40)
+    secrets = propose(
+        sam,
+        40,
+        kind="add",
+        section="off_limits",
+        text="No secret accounts, apps or phones, for either of us.",
+        rationale="The secrecy hurt more than anything else. Being open is how we rebuild.",
+    )
+    accept(alex, secrets, 39)
+    screen_time = propose(
+        alex,
+        38,
+        kind="add",
+        section="digital",
+        text="Every Sunday I show Sam my phone's screen-time report.",
+        rationale="A simple way to show I have nothing to hide while trust comes back.",
+    )
+    accept(sam, screen_time, 38)
+
+    # Alex proposes; Sam answers with her own wording; Alex accepts hers.
+    phones = propose(
+        alex, 36, kind="add", section="digital", text="My phone stays out of the bedroom."
+    )
+    both_phones = services.proposal_counter(
+        user=sam,
+        proposal=phones,
+        expected_version=phones.version,
+        text="Both our phones stay out of the bedroom at night and charge in the kitchen.",
+        rationale="If it is both of us, it is a habit we share, not a rule just for you.",
+    )
+    _dated(both_phones, when(35, 19))
+    _decided(phones, when(35, 19))
+    accept(alex, both_phones, 34)
+
+    space = propose(
+        sam,
+        31,
+        kind="add",
+        section="ok",
+        text="Either of us can ask for time alone to calm down, as long as we say when we will "
+        "talk again.",
+        rationale="Taking a pause is fine; going silent without a word is what hurts.",
+    )
+    accept(alex, space, 30)
+    money = propose(
+        alex,
+        28,
+        kind="add",
+        section="money",
+        text="We talk before any single purchase over $200.",
+    )
+    accept(sam, money, 27)
+
+    # Declined, kindly, with another idea.
+    evenings = propose(
+        alex,
+        23,
+        kind="add",
+        section="recovery",
+        text="We each do a check-in every evening, even on days when there is little to say.",
+        rationale="Small, regular honesty builds more trust than occasional big talks.",
+    )
+    services.proposal_decline(
+        user=sam,
+        proposal=evenings,
+        expected_version=evenings.version,
+        reason="I love why you want this. Evenings are when I am most worn out, though; could "
+        "we try mornings, or bring it to our Sunday meeting first?",
+    )
+    _decided(evenings, when(22, 8))
+
+    # A change, so two versions can be compared.
+    money_change = propose(
+        sam,
+        17,
+        kind="change",
+        clause_id=clause_of(money),
+        text="We talk before any single purchase over $150, and we look at our statements "
+        "together on the first Sunday of the month.",
+        rationale="Money was part of how things stayed hidden; looking together keeps it open.",
+        reason="Looking together once a month feels better than me asking about receipts.",
+    )
+    accept(alex, money_change, 16)
+
+    # Retired: it did its job.
+    retire = propose(
+        sam,
+        11,
+        kind="retire",
+        clause_id=clause_of(screen_time),
+        reason="It did its job. It has started to feel like checking up on you, and I do not "
+        "need it any more.",
+    )
+    accept(alex, retire, 10)
+
+    # Waiting for Alex.
+    propose(
+        sam,
+        3,
+        kind="add",
+        section="disclosure",
+        text="If a slip happens, I would like to hear within a day that it happened and what "
+        "your plan is. I do not need the details unless I ask.",
+        rationale="The waiting and wondering is harder for me than the news itself.",
+    )
+
+    # The meetings clause was set for an early first look; that day has come.
+    due = when(4, 12).date()
+    meetings_clause = clause_of(meetings)
+    Clause.objects.filter(pk=meetings_clause).update(review_on=due, review_every_days=30)
+    ClauseText.objects.filter(proposal=meetings).update(review_on=due)
+    return Agreement.objects.get(pk=agreement.pk)
