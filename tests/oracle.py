@@ -24,10 +24,16 @@ The rules (SPEC principle 1 and C2, restated from the policy's docstring):
 - everything that changes an entry (edit, delete, audience) and the author's own pages about it
   ("who has seen this", the edit form) belong to the author alone;
 - responding to an entry (acknowledging a trust moment, confirming a reflection: "did I get that
-  right?") is for a reader who is a member, never a therapist, never the author — in practice
-  the author's current partner; only a reflection can be confirmed;
-- a couple-scoped object (a weekly meeting) is used by its couple's current members only: not a
-  former member, not a therapist, not anyone else.
+  right?", accepting, declining or answering an agreement proposal) is for a reader who is a
+  current member of the couple space the entry was shared into, never a therapist, never the
+  author — in practice the author's current partner; only a reflection can be confirmed;
+- an agreement belongs to its couple (SPEC C5, two-party consent): a proposal is answered only
+  by a current member of the couple whose agreement it is (so, with the rule above, only by
+  the author's partner in that couple), and its author withdraws or revises it only while still
+  a member of that couple — after leaving, that agreement is no longer theirs to change, though
+  what they wrote is still theirs to read and export;
+- a couple-scoped object (a weekly meeting, a couple's agreement) is used by its couple's
+  current members only: not a former member, not a therapist, not anyone else.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ class Entry:
     entry_type: str
     meeting_id: Any = None  # meeting answers and notes: the meeting they belong to
     kind: str = ""  # meeting notes: note / i_statement / reflection / next_step
+    agreement_id: Any = None  # agreement proposals: the agreement they propose to change
 
     @classmethod
     def of(cls, entry: Any) -> Entry:
@@ -73,17 +80,18 @@ class Entry:
             entry_type=type(entry).entry_type_label,
             meeting_id=getattr(entry, "meeting_id", None),
             kind=str(getattr(entry, "kind", "") or ""),
+            agreement_id=getattr(entry, "agreement_id", None),
         )
 
 
 @dataclass(frozen=True)
 class CoupleObject:
-    """A couple-scoped object that is not an entry (a weekly meeting): it belongs to a couple
-    space, not to an author, and holds nobody's words."""
+    """A couple-scoped object that is not an entry (a weekly meeting, an agreement): it belongs
+    to a couple space, not to an author, and holds nobody's words."""
 
     id: Any
     couple_id: Any
-    kind: str  # "meeting"
+    kind: str  # "meeting", "agreement"
 
     @classmethod
     def of(cls, obj: Any, kind: str) -> CoupleObject:
@@ -111,11 +119,14 @@ class World:
     consents: list[Consent] = field(default_factory=list)
     # meeting id -> (couple id, revealed?)
     meetings: dict[Any, tuple[Any, bool]] = field(default_factory=dict)
+    # agreement id -> couple id
+    agreements: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, now: datetime | None = None) -> World:
         """Read the state of the world from the database, with no policy code involved."""
         from trellis.accounts.models import User
+        from trellis.agreements.models import Agreement
         from trellis.couples.models import Consent as ConsentRow
         from trellis.couples.models import ConsentScope, Membership, TherapistLink
         from trellis.meetings.models import Meeting
@@ -146,6 +157,7 @@ class World:
             "id", "couple_id", "revealed_at"
         ):
             world.meetings[meeting_id] = (couple_id, revealed_at is not None)
+        world.agreements = dict(Agreement.objects.values_list("id", "couple_id"))
         return world
 
     # --- the rules ---------------------------------------------------------------------------
@@ -211,15 +223,22 @@ class World:
         return False
 
     def may_respond(self, actor_id: Any, entry: Entry) -> bool:
-        """Acknowledge a trust moment, confirm a reflection: a member who reads it and did not
-        write it (the author's current partner); never a therapist."""
+        """Acknowledge a trust moment, confirm a reflection, answer a proposal: a current member
+        of the entry's couple who reads it and did not write it (the author's current partner);
+        never a therapist."""
         if not self.may_read(actor_id, entry):
             return False
         person = self.people[actor_id]
         if person.role != "member" or person.id == entry.author_id:
             return False
+        if not self._is_current_member(person.id, entry.couple_id):
+            return False
         rule = RESPOND_RULES.get(entry.entry_type)
-        return True if rule is None else rule(entry)
+        return True if rule is None else rule(self, person.id, entry)
+
+    def _agreement_member(self, person_id: Any, entry: Entry) -> bool:
+        """A current member of the couple whose agreement the entry is part of."""
+        return self._is_current_member(person_id, self.agreements.get(entry.agreement_id))
 
     def may_use_couple_object(self, actor_id: Any, obj: Any) -> bool:
         """A meeting: its couple's current members only."""
@@ -230,16 +249,23 @@ class World:
             return False
         return self._is_current_member(person.id, obj.couple_id)
 
-    def may_change(self, actor_id: Any, entry: Entry) -> bool:
-        """Edit, delete, choose the audience, see who has read it: the author alone."""
+    def _is_author(self, actor_id: Any, entry: Entry) -> bool:
         if actor_id is None:
             return False
         person = self.people.get(actor_id)
         return person is not None and person.is_active and person.id == entry.author_id
 
+    def may_change(self, actor_id: Any, entry: Entry) -> bool:
+        """Edit, delete, choose the audience, see who has read it, withdraw or revise a
+        proposal: the author alone (and for a proposal, only while a member of its couple)."""
+        if not self._is_author(actor_id, entry):
+            return False
+        rule = AUTHOR_RULES.get(entry.entry_type)
+        return True if rule is None else rule(self, actor_id, entry)
+
     def may_export(self, actor_id: Any, entry: Entry) -> bool:
         """An export holds what the person wrote, nothing anyone else wrote (C16, R39)."""
-        return self.may_change(actor_id, entry)
+        return self._is_author(actor_id, entry)
 
     def decide(self, actor_id: Any, entry: Any, op: str) -> bool:
         if op in {"read", "list", "search"}:
@@ -265,7 +291,16 @@ READ_GATES: dict[str, Any] = {
     "meeting_answer": World._meeting_revealed,
 }
 
-# Per entry type: what else responding needs. Only a reflection asks "did I get that right?".
+# Per entry type: what else responding needs, as f(world, responder id, entry). Only a
+# reflection asks "did I get that right?"; a proposal is answered by a member of the couple
+# whose agreement it would change.
 RESPOND_RULES: dict[str, Any] = {
-    "meeting_note": lambda entry: entry.kind == "reflection",
+    "meeting_note": lambda world, person_id, entry: entry.kind == "reflection",
+    "agreement_proposal": World._agreement_member,
+}
+
+# Per entry type: what else its author needs to change it, as f(world, author id, entry). A
+# proposal is part of its couple's agreement: withdrawn or revised only by a current member.
+AUTHOR_RULES: dict[str, Any] = {
+    "agreement_proposal": World._agreement_member,
 }

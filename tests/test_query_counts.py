@@ -2,8 +2,10 @@
 SQL queries.
 
 Two worlds are seeded side by side: a couple with 30 days of history and a couple with 730 days
-(journal entries, daily check-ins of both partners, trust moments, and a weekly meeting every
-week with both partners' answers and conversation notes).
+(journal entries, daily check-ins of both partners, trust moments, a weekly meeting every
+week with both partners' answers and conversation notes, and an agreement that changed every
+week: a proposal accepted each week — new clauses, changed ones, now and then a retired one, a
+counter-proposal, a declined proposal — and a review every quarter).
 Every URL pattern of the project (walked from the resolver, plus every operation of the OpenAPI
 document) is requested as a partner of each couple, in the same order, and the queries are
 counted. The counts must be equal for both worlds (no N+1, nothing that grows with history) and
@@ -29,6 +31,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from trellis.agreements.models import Agreement, AgreementProposal, Clause, ClauseText
 from trellis.checkins.models import DailyCheckin, TrustMoment
 from trellis.demo.seed import DEMO_PASSWORD, checkin_history, seed_bench
 from trellis.journal.models import JournalEntry
@@ -49,7 +52,78 @@ LIMIT_OVERRIDES: dict[str, tuple[int, str]] = {
         "type) plus ending the space (memberships, consents, links, invitations, two audit "
         "rows) in one transaction",
     ),
+    "POST export (download)": (
+        14,
+        "a one-off download, not a page: one SELECT per registered entry type (seven now, "
+        "each a single query however much history there is), the recovery tracks, allauth's "
+        "re-authentication check (one query per MFA type) and the export's audit row",
+    ),
 }
+# The agreement's writes (SPEC C5, QUALITY S8): each runs in one transaction (two SAVEPOINT
+# statements here, BEGIN/COMMIT in production) under a row lock on the couple's agreement,
+# re-reads under that lock what it acts on (the agreement, the membership of the person, the
+# proposal and its clause) so that two partners acting at once never lose an update, and
+# writes its rows (a new version writes the wording, the clause, the version with its snapshot
+# of the clauses in force, the proposal and the agreement). None of it grows with history.
+_AGREEMENT_WRITE = (
+    "an agreement write under the agreement's row lock (see the comment above LIMIT_OVERRIDES)"
+)
+LIMIT_OVERRIDES.update(
+    {
+        "POST propose a change": (13, f"{_AGREEMENT_WRITE}; plus the resent-proposal check"),
+        "POST propose a change, stale (409)": (
+            14,
+            f"{_AGREEMENT_WRITE}, refused as stale, then the form again with the wording in "
+            "force (read through the policy and recorded as read)",
+        ),
+        "POST propose, no wording (400)": (
+            13,
+            f"{_AGREEMENT_WRITE}, refused, then the form again with the wording in force",
+        ),
+        "POST review: keep a clause": (
+            16,
+            f"{_AGREEMENT_WRITE}: the open review, the clause (locked), the keep (get-or-create: "
+            "two more SAVEPOINT statements), how many partners kept it, moving its review date",
+        ),
+        "POST /api/agreements/agreements/{id}/review (keep)": (
+            14,
+            f"{_AGREEMENT_WRITE}: as the page's keep, answering the review instead of a redirect",
+        ),
+        "POST accept the partner's proposal": (
+            18,
+            f"{_AGREEMENT_WRITE}: the proposal read through the policy (and recorded), then "
+            "under the lock the proposal, its clause, the new wording, the clause, the snapshot, "
+            "the version, the proposal and the agreement",
+        ),
+        "POST /api/agreements/proposals/{id}/accept": (
+            19,
+            f"{_AGREEMENT_WRITE}: as the page's accept, answering the new version (its author)",
+        ),
+        "POST accept, proposal revised since (409)": (
+            19,
+            f"{_AGREEMENT_WRITE}, refused as stale, then the proposal's page again with the "
+            "wording in force beside it (the page alone is 8)",
+        ),
+        "POST counter the partner's proposal": (
+            19,
+            f"{_AGREEMENT_WRITE}: the proposal answered and, in the same transaction, the "
+            "counter-proposal made (its own resent-proposal check, insert and audit row)",
+        ),
+        "POST /api/agreements/proposals/{id}/counter": (
+            18,
+            f"{_AGREEMENT_WRITE}: as the page's counter-proposal",
+        ),
+        "POST revise my proposal": (
+            14,
+            f"{_AGREEMENT_WRITE}: the proposal (locked), its clause, the update and its audit row",
+        ),
+        "PUT /api/agreements/proposals/{id}": (
+            15,
+            f"{_AGREEMENT_WRITE}: as the page's revision, answering the proposal with the "
+            "clause's wording in force",
+        ),
+    }
+)
 
 # Patterns that are not pages a partner uses, or that belong to a third party, with the reason.
 EXCLUDED: dict[str, str] = {
@@ -67,7 +141,23 @@ EXCLUDED_MODULES: dict[str, str] = {
 # How to fill path parameters, by parameter name.
 #   pk and the API's ids: an object of the view's entry type (see Entries and World.objs);
 #   token: an invitation token that does not exist.
-ID_PARAMS = {"pk", "entry_id", "checkin_id", "moment_id", "answer_id", "note_id", "meeting_id"}
+ID_PARAMS = {
+    "pk",
+    "entry_id",
+    "checkin_id",
+    "moment_id",
+    "answer_id",
+    "note_id",
+    "meeting_id",
+    "agreement_id",
+    "proposal_id",
+    "clause_text_id",
+}
+# The objects a couple-scoped object's pages and API are measured on, by label (World.objs).
+COUPLE_VARIANTS: dict[str, list[str]] = {
+    "meeting": ["revealed", "open"],
+    "agreement": ["current"],
+}
 FAKE_TOKEN = "no-such-invitation-token-0000000000000000"
 
 
@@ -89,10 +179,11 @@ class World:
     days: int
     client: Client
     entries: Entries
-    # (label, variant) -> object, for the other entry types and the meeting. Variants: "own"
-    # (the measured partner's), "partner_shared" (the other partner's, shared with "my
-    # partner"); for meetings "revealed" (last week's, answered and talked about) and "open"
-    # (this week's, still being answered).
+    # (label, variant) -> object, for the other entry types, the meeting and the agreement.
+    # Variants: "own" (the measured partner's), "partner_shared" (the other partner's, shared
+    # with "my partner"); for meetings "revealed" (last week's, answered and talked about) and
+    # "open" (this week's, still being answered); the agreement is "current". Proposals the
+    # writes use up (accepting, declining, ...) have variants of their own.
     objs: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def obj(self, label: str, variant: str) -> Any:
@@ -163,7 +254,7 @@ def _page_variants(pattern: URLPattern) -> tuple[str, list[str]]:
     if op == "respond":
         return label, ["partner_shared"]
     if op == "couple":
-        return label, ["revealed", "open"]
+        return label, COUPLE_VARIANTS[label]
     return label, ["own"]
 
 
@@ -180,6 +271,14 @@ QUERY_VARIANTS: dict[str, list[str]] = {
     "sharing:activity": ["?page=2"],
     "GET /api/journal/entries": ["?show=shared", "?limit=100&offset=10", "?q=walk"],
     "GET /api/sharing/activity": ["?limit=100"],
+    # Versions 1 to 12 are the same first clauses in both worlds.
+    "agreements:detail": ["?version=2"],
+    "agreements:print": ["?version=2"],
+    "agreements:compare": ["?a=1&b=4", "?a=0"],
+    "GET /api/agreements/agreements/{agreement_id}": ["?version=2"],
+    "GET /api/agreements/agreements/{agreement_id}/diff": ["?a=1&b=4", "?a=0"],
+    "GET /api/agreements/proposals": ["?status=open", "?limit=500"],
+    "GET /api/agreements/clauses": ["?all=true", "?all=true&limit=500"],
 }
 
 
@@ -224,6 +323,59 @@ def _today_version(w: World) -> str:
 
 def _meeting_version(w: World) -> int:
     return Meeting.objects.get(pk=w.obj("meeting", "revealed").pk).version
+
+
+def _agreement(w: World) -> Agreement:
+    return Agreement.objects.get(pk=w.obj("agreement", "current").pk)
+
+
+def _proposal(w: World, variant: str) -> AgreementProposal:
+    return AgreementProposal.objects.get(pk=w.obj("agreement_proposal", variant).pk)
+
+
+def _clause(w: World, variant: str) -> str:
+    return str(w.obj("clause", variant).pk)
+
+
+def _agreement_page(suffix: str) -> Callable[[World], str]:
+    return lambda w: f"/agreements/{w.obj('agreement', 'current').pk}/{suffix}"
+
+
+def _proposal_page(variant: str, suffix: str) -> Callable[[World], str]:
+    return lambda w: f"/agreements/proposals/{w.obj('agreement_proposal', variant).pk}/{suffix}"
+
+
+def _proposal_api(variant: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/agreements/proposals/{w.obj('agreement_proposal', variant).pk}{suffix}"
+
+
+def _agreement_api(suffix: str) -> Callable[[World], str]:
+    return lambda w: f"/api/agreements/agreements/{w.obj('agreement', 'current').pk}/{suffix}"
+
+
+def _api(method: str, path_of: Callable[[World], str], body: Callable[[World], dict]):
+    return lambda w: (method, path_of(w), _json(body(w)))
+
+
+def _change(w: World, variant: str, text: str, base: int | None = None) -> dict[str, str]:
+    return {
+        "kind": "change",
+        "clause": _clause(w, variant),
+        "base_version": str(_agreement(w).version if base is None else base),
+        "text": text,
+        "rationale": "",
+        "reason": "It reads better this way.",
+        "review_on": "",
+        "audience": "partner",
+    }
+
+
+API_ADD = {
+    "kind": "add",
+    "section": "money",
+    "text": "We look at our statements together each month.",
+    "audience": "partner",
+}
 
 
 # Requests other than GET pages, by URL pattern name (pages) or "METHOD /openapi/path" (API).
@@ -632,6 +784,231 @@ WRITES: dict[str, list[Request]] = {
 }
 
 
+# The agreement (SPEC C5). The measured partner (A) answers B's proposals and withdraws or
+# revises their own; each write uses a proposal of its own (see _seed_agreement).
+AGREEMENT_WRITES: dict[str, list[Request]] = {
+    "agreements:propose": [
+        Request(
+            "POST propose a change",
+            _post(_agreement_page("propose/"), lambda w: _change(w, "propose", "Each Sunday.")),
+        ),
+        Request(
+            "POST propose a new clause",
+            _post(
+                _agreement_page("propose/"),
+                lambda w: {
+                    "kind": "add",
+                    "base_version": str(_agreement(w).version),
+                    "section": "digital",
+                    "text": "No phones at dinner.",
+                    "review_on": "",
+                    "audience": "partner_therapist",
+                },
+            ),
+        ),
+        Request(
+            "POST propose a change, stale (409)",
+            _post(
+                _agreement_page("propose/"),
+                lambda w: _change(w, "changed", "Made against version 1.", base=1),
+            ),
+            expect={409},
+        ),
+        Request(
+            "POST propose, no wording (400)",
+            _post(_agreement_page("propose/"), lambda w: _change(w, "propose", "")),
+            expect={400},
+        ),
+    ],
+    "agreements:review": [
+        Request(
+            "POST review: keep a clause",
+            _post(
+                _agreement_page("review/"),
+                lambda w: {"action": "keep", "clause": _clause(w, "kept")},
+            ),
+        ),
+        Request(
+            "POST review: call (one is open)",
+            _post(_agreement_page("review/"), {"action": "call"}),
+        ),
+        Request(
+            "POST review: close",
+            _post(_agreement_page("review/"), {"action": "close"}),
+            order=6,
+        ),
+    ],
+    "agreements:proposal_respond": [
+        Request(
+            "POST accept the partner's proposal",
+            _post(
+                _proposal_page("accept_page", "respond/"),
+                lambda w: {"action": "accept", "version": _proposal(w, "accept_page").version},
+            ),
+            order=1,
+        ),
+        Request(
+            "POST decline the partner's proposal",
+            _post(
+                _proposal_page("decline_page", "respond/"),
+                lambda w: {
+                    "action": "decline",
+                    "version": _proposal(w, "decline_page").version,
+                    "reason": "Not yet; can we talk on Sunday?",
+                },
+            ),
+            order=1,
+        ),
+        Request(
+            "POST accept, proposal revised since (409)",
+            _post(
+                _proposal_page("partner_shared", "respond/"),
+                {"action": "accept", "version": "99"},
+            ),
+            order=1,
+            expect={409},
+        ),
+    ],
+    "agreements:proposal_counter": [
+        Request(
+            "POST counter the partner's proposal",
+            _post(
+                _proposal_page("counter_page", "counter/"),
+                lambda w: {
+                    "version": _proposal(w, "counter_page").version,
+                    "text": "Both of us, every evening.",
+                    "reason": "",
+                    "rationale": "",
+                    "review_on": "",
+                    "audience": "partner",
+                },
+            ),
+            order=1,
+        )
+    ],
+    "agreements:proposal_withdraw": [
+        Request(
+            "POST withdraw my proposal",
+            _post(_proposal_page("withdraw_page", "withdraw/"), {}),
+            order=1,
+        )
+    ],
+    "agreements:proposal_revise": [
+        Request(
+            "POST revise my proposal",
+            _post(
+                _proposal_page("own", "revise/"),
+                lambda w: {
+                    "version": _proposal(w, "own").version,
+                    "base_version": _agreement(w).version,
+                    "text": "Revised: every other Sunday.",
+                    "rationale": "",
+                    "reason": "",
+                    "review_on": "",
+                },
+            ),
+            order=2,
+        )
+    ],
+    "POST /api/agreements/agreements/{agreement_id}/proposals": [
+        Request(
+            "POST /api/agreements/agreements/{id}/proposals",
+            _api(
+                "POST",
+                _agreement_api("proposals"),
+                lambda w: {**API_ADD, "base_version": _agreement(w).version},
+            ),
+            order=1,
+        ),
+        Request(
+            "POST /api/agreements/agreements/{id}/proposals (the same again)",
+            _api(
+                "POST",
+                _agreement_api("proposals"),
+                lambda w: {**API_ADD, "base_version": _agreement(w).version},
+            ),
+            order=2,
+            expect={200},
+        ),
+    ],
+    "POST /api/agreements/agreements/{agreement_id}/review": [
+        Request(
+            "POST /api/agreements/agreements/{id}/review (keep)",
+            _api(
+                "POST",
+                _agreement_api("review"),
+                lambda w: {"action": "keep", "clause_id": _clause(w, "kept")},
+            ),
+            order=1,
+        ),
+        Request(
+            "POST /api/agreements/agreements/{id}/review (call again)",
+            _api("POST", _agreement_api("review"), lambda w: {"action": "call"}),
+            order=7,
+        ),
+    ],
+    "POST /api/agreements/proposals/{proposal_id}/accept": [
+        Request(
+            "POST /api/agreements/proposals/{id}/accept",
+            _api(
+                "POST",
+                _proposal_api("accept_api", "/accept"),
+                lambda w: {"version": _proposal(w, "accept_api").version},
+            ),
+            order=2,
+        )
+    ],
+    "POST /api/agreements/proposals/{proposal_id}/decline": [
+        Request(
+            "POST /api/agreements/proposals/{id}/decline",
+            _api(
+                "POST",
+                _proposal_api("decline_api", "/decline"),
+                lambda w: {"version": _proposal(w, "decline_api").version, "reason": "Not yet."},
+            ),
+            order=2,
+        )
+    ],
+    "POST /api/agreements/proposals/{proposal_id}/counter": [
+        Request(
+            "POST /api/agreements/proposals/{id}/counter",
+            _api(
+                "POST",
+                _proposal_api("counter_api", "/counter"),
+                lambda w: {
+                    "version": _proposal(w, "counter_api").version,
+                    "text": "Every evening, both of us, phones off.",
+                },
+            ),
+            order=2,
+        )
+    ],
+    "POST /api/agreements/proposals/{proposal_id}/withdraw": [
+        Request(
+            "POST /api/agreements/proposals/{id}/withdraw",
+            lambda w: ("POST", _proposal_api("withdraw_api", "/withdraw")(w), {}),
+            order=2,
+        )
+    ],
+    "PUT /api/agreements/proposals/{proposal_id}": [
+        Request(
+            "PUT /api/agreements/proposals/{id}",
+            _api(
+                "PUT",
+                _proposal_api("own"),
+                lambda w: {
+                    "version": _proposal(w, "own").version,
+                    "base_version": _agreement(w).version,
+                    "text": "Revised over the API: every Sunday evening.",
+                },
+            ),
+            order=3,
+        )
+    ],
+}
+WRITES.update(AGREEMENT_WRITES)
+
+
 def _build_world(days: int, prefix: str) -> World:
     ((a, b, _couple),) = seed_bench(couples=1, days=days, prefix=prefix)
     own = list(JournalEntry.objects.filter(author=a).order_by("-created_at")[:6])
@@ -651,7 +1028,143 @@ def _build_world(days: int, prefix: str) -> World:
     assert client.post("/accounts/reauthenticate/", {"password": DEMO_PASSWORD}).status_code == 302
     client.get("/trivial")  # settle the session (idle clock, allauth's activity row)
     entries = Entries(own[0], partner_shared, own[1], own[2], own[3], own[4], own[5])
-    return World(days, client, entries, _seed_checkins_and_meetings(a, b, _couple, days))
+    objs = _seed_checkins_and_meetings(a, b, _couple, days)
+    objs.update(_seed_agreement(a, b, days))
+    return World(days, client, entries, objs)
+
+
+def _seed_agreement(a: Any, b: Any, days: int) -> dict:
+    """The couple's agreement, through the agreement services as the couple would have made it:
+    twelve clauses B wrote down on the first evening and A accepted, then a proposal accepted each week (`days // 7` of
+    them; mostly changes, every third week a new clause, every ninth a retirement — the
+    first in week 2, so both worlds have a retired clause), a
+    counter-proposal every fifth week, a declined proposal every fourth, and each quarter a
+    review in which both kept every clause. Then what the measured requests act on: one open
+    proposal of each partner per write (on clauses of their own, so one accept never makes
+    another proposal stale), and a review open with one clause kept by B."""
+    from trellis.agreements import services as ag
+
+    agreement = ag.agreement_for(a)
+    assert agreement is not None
+    people = (a, b)
+
+    def fresh() -> Agreement:
+        return Agreement.objects.get(pk=agreement.pk)
+
+    def propose(author: Any, **terms: Any) -> AgreementProposal:
+        proposal, created = ag.proposal_create(
+            author=author, agreement=fresh(), base_version=fresh().version, **terms
+        )
+        assert created
+        return proposal
+
+    def agree(author: Any, **terms: Any) -> AgreementProposal:
+        proposal = propose(author, **terms)
+        ag.proposal_accept(
+            user=people[1 - people.index(author)], proposal=proposal, expected_version=1
+        )
+        return proposal
+
+    def in_force() -> list[Clause]:
+        return list(
+            Clause.objects.filter(agreement=agreement, retired_at__isnull=True).order_by(
+                "created_at", "pk"
+            )
+        )
+
+    sections = ["recovery", "ok", "off_limits", "digital", "money", "disclosure", "sexual"]
+    for i in range(12):
+        agree(
+            b,
+            kind="add",
+            section=sections[i % len(sections)],
+            text=f"A clause of the first evening, number {i + 1}.",
+            rationale="Why it matters to us.",
+        )
+    for week in range(days // 7):
+        author = people[week % 2]
+        other = people[1 - week % 2]
+        clauses = in_force()
+        target = clauses[week % len(clauses)]
+        if week % 9 == 1 and len(clauses) > 8:
+            agree(author, kind="retire", clause_id=target.pk, reason="It did its job.")
+        elif week % 3 == 2:
+            agree(
+                author,
+                kind="add",
+                section=sections[week % len(sections)],
+                text=f"A clause added in week {week}.",
+            )
+        elif week % 5 == 4:
+            first = propose(author, kind="change", clause_id=target.pk, text=f"Week {week}.")
+            counter = ag.proposal_counter(
+                user=other, proposal=first, expected_version=1, text=f"Week {week}, both of us."
+            )
+            ag.proposal_accept(user=author, proposal=counter, expected_version=1)
+        else:
+            agree(author, kind="change", clause_id=target.pk, text=f"Reworded in week {week}.")
+        if week % 4 == 3:
+            declined = propose(other, kind="add", section="money", text=f"Maybe, week {week}?")
+            ag.proposal_decline(user=author, proposal=declined, expected_version=1, reason="No.")
+        if week % 13 == 12:
+            ag.review_call(user=author, agreement=fresh())
+            for clause in in_force():
+                for person in people:
+                    ag.review_keep(user=person, agreement=fresh(), clause_id=clause.pk)
+            ag.review_close(user=other, agreement=fresh())
+
+    # This week's new clause: not looked at in any review yet (in either world), so keeping it
+    # in the open review does the same work in both.
+    this_week = agree(b, kind="add", section="ok", text="We each take one evening for ourselves.")
+    kept = ClauseText.objects.get(proposal=this_week).clause
+    # The clauses the measured requests act on are worded by B in both worlds, so that A's
+    # reading of the wording in force (recorded as a read of B's words) happens in both.
+    clauses = [
+        c
+        for c in Clause.objects.filter(agreement=agreement, retired_at__isnull=True)
+        .select_related("current")
+        .order_by("created_at", "pk")
+        if c.pk != kept.pk and c.current.author_id == b.pk
+    ]
+    assert len(clauses) >= 9, len(clauses)
+    objs: dict[tuple[str, str], Any] = {
+        ("agreement", "current"): fresh(),
+        ("clause", "kept"): kept,
+        ("clause", "propose"): clauses[1],
+        # Changed after version 1: a proposal against version 1 is stale.
+        ("clause", "changed"): next(c for c in clauses[8:] if c.current.in_version > 1),
+    }
+    # B's proposals for A to answer (partner_shared is read and opened, never answered).
+    for variant, clause in zip(
+        ("partner_shared", "accept_page", "accept_api", "decline_page", "decline_api"),
+        clauses[2:7],
+        strict=True,
+    ):
+        objs[("agreement_proposal", variant)] = propose(
+            b, kind="change", clause_id=clause.pk, text=f"B proposes ({variant})."
+        )
+    for variant, section in (("counter_page", "recovery"), ("counter_api", "ok")):
+        objs[("agreement_proposal", variant)] = propose(
+            b, kind="add", section=section, text=f"B proposes ({variant})."
+        )
+    # A's own: revised (page, then API) and withdrawn.
+    objs[("agreement_proposal", "own")] = propose(
+        a, kind="change", clause_id=clauses[7].pk, text="A proposes a rewording."
+    )
+    for variant in ("withdraw_page", "withdraw_api"):
+        objs[("agreement_proposal", variant)] = propose(
+            a, kind="add", section="digital", text=f"A proposes ({variant})."
+        )
+    # The wordings in force each of them wrote.
+    texts = ClauseText.objects.filter(pk__in=[c.current_id for c in in_force()])
+    objs[("agreement_clause", "own")] = texts.filter(author=a).order_by("-in_version").first()
+    objs[("agreement_clause", "partner_shared")] = (
+        texts.filter(author=b).order_by("-in_version").first()
+    )
+    ag.review_call(user=b, agreement=fresh())
+    ag.review_keep(user=b, agreement=fresh(), clause_id=objs[("clause", "kept")].pk)
+    assert all(objs.values())
+    return objs
 
 
 def _seed_checkins_and_meetings(a: Any, b: Any, couple: Any, days: int) -> dict:
@@ -849,7 +1362,7 @@ def _plan(spec: dict[str, Any]) -> Plan:
                 if tag.get("op") == "read":
                     variants = ["own", "partner_shared"]
                 elif tag.get("op") == "couple":
-                    variants = ["revealed", "open"]
+                    variants = COUPLE_VARIANTS[tag["entry_type"]]
                 if not params:
                     variants = [""]
                 for variant in variants:

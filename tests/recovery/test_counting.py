@@ -128,7 +128,7 @@ def test_milestones_after_a_lapse_start_again_and_earlier_ones_stay(since, span,
         m.key for m in milestones_for_run(lapse + timedelta(days=1), today)
     ]
     # ...and the ones reached before it are kept, never erased.
-    (earlier_run, earlier_marks), = c.earlier
+    ((earlier_run, earlier_marks),) = c.earlier
     assert earlier_run.days == run_before
     expected = [n for n in (1, 7, 30, 60, 90) if n <= run_before]
     assert [m.key for m in earlier_marks if m.key.endswith("d")] == [f"{n}d" for n in expected]

@@ -199,12 +199,157 @@ def _make_meeting_note(
     )
 
 
+# --- agreements ----------------------------------------------------------------------------------
+
+
+def agreement_of(couple_id: Any) -> Any:
+    """The agreement of a couple space (one per couple), made the first time it is needed."""
+    from trellis.agreements.models import Agreement
+
+    agreement, _ = Agreement.objects.get_or_create(couple_id=couple_id)
+    return agreement
+
+
+def _in_force(agreement: Any) -> list[list[str]]:
+    """[[clause id, wording id], ...] of the clauses in force, in reading order (sections in
+    their order, then oldest first), as a version records them."""
+    from trellis.agreements.models import SECTION_ORDER, Clause
+
+    rows = Clause.objects.filter(
+        agreement=agreement, retired_at__isnull=True, current__isnull=False
+    ).values_list("id", "current_id", "section", "created_at")
+    ordered = sorted(rows, key=lambda r: (SECTION_ORDER.get(r[2], 99), r[3], str(r[0])))
+    return [[str(c), str(t)] for c, t, _, _ in ordered]
+
+
+def _other_member(couple_id: Any, user: Any) -> Any:
+    """The other person of a couple space (a former member too), or None."""
+    from trellis.couples.models import Membership
+
+    other = (
+        Membership.objects.filter(couple_id=couple_id)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("joined_at")
+        .first()
+    )
+    return other.user if other is not None else None
+
+
+def agree_clause(
+    agreement: Any,
+    author: Any,
+    audience: str,
+    text: str,
+    *,
+    couple_id: Any,
+    rationale: str = "",
+    section: str = "recovery",
+) -> Any:
+    """A new clause in force whose wording `text` (written by `author`, shared with `audience`)
+    was accepted a moment ago by the other person of the agreement's couple: a new version of
+    the agreement, as `proposal_accept` makes one. Returns the wording (a ClauseText)."""
+    from trellis.agreements.models import Agreement, AgreementVersion, Clause, ClauseText
+
+    agreement = Agreement.objects.get(pk=agreement.pk)  # its version now
+    number = agreement.version + 1
+    accepted_by = _other_member(agreement.couple_id, author)
+    review_on = timezone.localdate() + timedelta(days=90)
+    clause = Clause.objects.create(
+        agreement=agreement, section=section, created_in=number, review_on=review_on
+    )
+    wording = ClauseText.objects.create(
+        author=author,
+        couple_id=couple_id,
+        audience=audience,
+        clause=clause,
+        section=section,
+        text=text,
+        rationale=rationale,
+        review_on=review_on,
+        in_version=number,
+        accepted_by=accepted_by,
+    )
+    Clause.objects.filter(pk=clause.pk).update(current=wording)
+    AgreementVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        proposed_by=author,
+        accepted_by=accepted_by,
+        kind="add",
+        clause=clause,
+        clauses=_in_force(agreement),
+    )
+    Agreement.objects.filter(pk=agreement.pk).update(version=number, updated_at=timezone.now())
+    return wording
+
+
+def _make_agreement_clause(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """A wording in force, in the agreement of the author's couple (so the in-force list and
+    the agreement's pages show it): a clause of its own, added by a version of its own."""
+    host = _host_couple(author, couple_id)
+    return agree_clause(
+        agreement_of(host),
+        author,
+        audience,
+        body,
+        rationale=title,
+        couple_id=current_couple_id(author) if couple_id is KEEP else couple_id,
+    )
+
+
+def _make_agreement_proposal(
+    author: Any,
+    audience: str,
+    body: str,
+    title: str,
+    *,
+    couple_id: Any = KEEP,
+    kind: str = "add",
+) -> Any:
+    """An open proposal in the agreement of the author's couple, made against its version now.
+    "add" unless told otherwise (accepting one always works, however often the matrix does
+    it); a "change" proposal gets a clause of its own to change, worded by the same author for
+    the same audience, so it is stale only once accepted."""
+    from trellis.agreements.models import Agreement, AgreementProposal
+
+    host = _host_couple(author, couple_id)
+    entry_couple = current_couple_id(author) if couple_id is KEEP else couple_id
+    agreement = agreement_of(host)
+    clause = None
+    if kind == AgreementProposal.Kind.CHANGE:
+        clause = agree_clause(
+            agreement,
+            author,
+            audience,
+            "The wording in force before a change the matrix proposes.",
+            couple_id=entry_couple,
+        ).clause
+    return AgreementProposal.objects.create(
+        author=author,
+        couple_id=entry_couple,
+        audience=audience,
+        agreement=agreement,
+        kind=kind,
+        clause=clause,
+        section="recovery",
+        text=body,
+        rationale=title,
+        reason="A proposal made for the authorization matrix." if clause else "",
+        base_version=Agreement.objects.get(pk=agreement.pk).version,
+    )
+
+
 ENTRY_FACTORIES: dict[str, Callable[..., Any]] = {
     "journal": _make_journal,
     "checkin": _make_checkin,
     "trust_moment": _make_trust_moment,
     "meeting_answer": _make_meeting_answer,
     "meeting_note": _make_meeting_note,
+    "agreement_proposal": _make_agreement_proposal,
+    "agreement_clause": _make_agreement_clause,
 }
 
 # Variants the matrix makes of every (author, audience) of a type, with the factory's options.
@@ -216,6 +361,12 @@ VARIANTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 EXTRA_ENTRIES: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {
     # A plain note cannot be "confirmed": only a reflection can.
     "meeting_note": [("alex", "partner", "plain-note", {"kind": "note"})],
+    # A proposal to change a clause (besides the "add" ones): its page shows the wording in
+    # force beside the proposed one, and accepting it changes a clause rather than adding one.
+    "agreement_proposal": [
+        ("alex", "partner", "change", {"kind": "change"}),
+        ("sam", "partner_therapist", "change", {"kind": "change"}),
+    ],
 }
 # Options for the entry Alex shared into his old couple space, per type.
 OLD_COUPLE_OPTIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
@@ -269,24 +420,105 @@ def _meeting_model() -> Any:
     return Meeting
 
 
+def _agreement_model() -> Any:
+    from trellis.agreements.models import Agreement
+
+    return Agreement
+
+
 # label (the x-sharing entry_type of its API operations) -> model
 def couple_scoped_models() -> dict[str, Any]:
-    return {"meeting": _meeting_model()}
+    return {"meeting": _meeting_model(), "agreement": _agreement_model()}
 
 
 # The states a couple object is made in, by label. A meeting is checked while the partners are
 # still answering and once it is revealed (the conversation), since different writes fit each.
-COUPLE_STATES: dict[str, tuple[str, ...]] = {"meeting": ("answering", "revealed")}
+# An agreement is one per couple, so it has one state: "agreed" (clauses in force, among them
+# one holding the marker, and a review open), where every write has something to act on.
+COUPLE_STATES: dict[str, tuple[str, ...]] = {
+    "meeting": ("answering", "revealed"),
+    "agreement": ("agreed",),
+}
+
+
+def _agreement_rows(agreement_id: Any) -> dict[str, Any]:
+    """Every row an agreement holds, by kind, as querysets."""
+    from trellis.agreements.models import (
+        Agreement,
+        AgreementProposal,
+        AgreementReview,
+        AgreementVersion,
+        Clause,
+        ClauseKeep,
+        ClauseText,
+    )
+
+    return {
+        "agreement": Agreement.objects.filter(pk=agreement_id),
+        "clauses": Clause.objects.filter(agreement_id=agreement_id),
+        "versions": AgreementVersion.objects.filter(agreement_id=agreement_id),
+        "proposals": AgreementProposal.objects.filter(agreement_id=agreement_id),
+        "texts": ClauseText.objects.filter(clause__agreement_id=agreement_id),
+        "reviews": AgreementReview.objects.filter(agreement_id=agreement_id),
+        "keeps": ClauseKeep.objects.filter(review__agreement_id=agreement_id),
+    }
+
+
+def make_agreement(couple_id: Any, marker: str) -> Any:
+    """The couple's agreement (made if the entries have not made it yet) with one more clause in
+    force, worded with the marker by the couple's first member for their partner, and a review
+    open. What it holds now is remembered on the object (`matrix_held`), so that
+    couple_object_restore can put it back after an allowed write; `matrix_clause_id` is the
+    marker's clause, by whose id the agreement's wordless pages (its versions) show it."""
+    from trellis.agreements.models import AgreementReview
+    from trellis.couples.models import Membership
+
+    agreement = agreement_of(couple_id)
+    first = Membership.objects.filter(couple_id=couple_id).order_by("joined_at").first()
+    assert first is not None, "an agreement's couple has had members"
+    wording = agree_clause(
+        agreement,
+        first.user,
+        "partner",
+        f"{marker} is a clause both of us accepted",
+        couple_id=couple_id,
+        section="ok",
+    )
+    if not AgreementReview.objects.filter(agreement=agreement, closed_at__isnull=True).exists():
+        AgreementReview.objects.create(agreement=agreement, called_by=first.user)
+    agreement.refresh_from_db()
+    agreement.matrix_clause_id = wording.clause_id
+    agreement.matrix_held = {
+        kind: {row["id"]: row for row in qs.values()}
+        for kind, qs in _agreement_rows(agreement.pk).items()
+    }
+    return agreement
 
 
 def make_couple_object(label: str, couple_id: Any, state: str, marker: str) -> Any:
     if label == "meeting":
         return make_meeting(couple_id, revealed=state == "revealed", title=marker)
+    if label == "agreement":
+        return make_agreement(couple_id, marker)
     pytest.fail(f"No factory for the couple-scoped object {label!r} in tests/security/entries.py")
+
+
+def couple_object_signs(label: str, obj: Any, marker: str) -> tuple[str, ...]:
+    """What shows that an answer is about this object: its marker (a meeting's title, an
+    agreement clause's words) and, for an agreement, whose list of versions holds no words, its
+    id and the id of the marker's clause."""
+    if label == "agreement":
+        return (marker, str(obj.pk), str(obj.matrix_clause_id))
+    return (marker,)
 
 
 def couple_object_state(label: str, obj: Any) -> dict[str, Any]:
     """Everything a write through the object could change: its row and its children's rows."""
+    if label == "agreement":
+        return {
+            kind: sorted(map(repr, qs.values().order_by("pk")))
+            for kind, qs in _agreement_rows(obj.pk).items()
+        }
     if label == "meeting":
         from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
 
@@ -302,8 +534,25 @@ def couple_object_state(label: str, obj: Any) -> dict[str, Any]:
     pytest.fail(f"No state snapshot for the couple-scoped object {label!r}")
 
 
+def _restore_agreement(obj: Any, original: Any) -> None:
+    """Delete every row the agreement did not hold when it was made (proposals, wordings,
+    clauses, versions, reviews, keeps), then put back the fields of those it held."""
+    held = original.matrix_held
+    rows = _agreement_rows(obj.pk)
+    # Newest first, so that nothing deleted is still pointed at by something kept.
+    for kind in ("keeps", "reviews", "versions", "texts", "proposals", "clauses"):
+        rows[kind].exclude(pk__in=list(held[kind])).delete()
+    for kind in ("agreement", "clauses", "versions", "proposals", "texts", "reviews", "keeps"):
+        for pk, values in held[kind].items():
+            fields = {k: v for k, v in values.items() if k != "id"}
+            rows[kind].model.objects.filter(pk=pk).update(**fields)
+
+
 def couple_object_restore(label: str, obj: Any, original: Any) -> None:
-    """Put a couple object back as it was made (it had no children then)."""
+    """Put a couple object back as it was made (a meeting had no children then)."""
+    if label == "agreement":
+        _restore_agreement(obj, original)
+        return
     if label == "meeting":
         from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
 
@@ -316,6 +565,49 @@ def couple_object_restore(label: str, obj: Any, original: Any) -> None:
         )
         return
     pytest.fail(f"No restore for the couple-scoped object {label!r}")
+
+
+def a_clause_in_force(agreement: Any) -> Any:
+    """The agreement's oldest clause in force: one a change, a retirement or a keep can name."""
+    from trellis.agreements.models import Clause
+
+    return (
+        Clause.objects.filter(
+            agreement_id=agreement.pk, retired_at__isnull=True, current__isnull=False
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def agreement_version(agreement: Any) -> int:
+    """The agreement's version now (an allowed accept moves it on; read it fresh)."""
+    return _agreement_model().objects.get(pk=agreement.pk).version
+
+
+def agreement_page_proposal(agreement: Any) -> dict[str, Any]:
+    """A valid proposal on the propose page: a change of a clause in force."""
+    return {
+        "kind": "change",
+        "clause": str(a_clause_in_force(agreement).pk),
+        "base_version": str(agreement_version(agreement)),
+        "text": "We look at this together once a month.",
+        "rationale": "",
+        "reason": "Once a month feels right now.",
+        "review_on": "",
+        "audience": "partner",
+    }
+
+
+def agreement_api_proposal(agreement: Any) -> dict[str, Any]:
+    """A valid proposal over the API: a new clause."""
+    return {
+        "kind": "add",
+        "base_version": agreement_version(agreement),
+        "section": "money",
+        "text": "We talk before any purchase over $100.",
+        "audience": "partner",
+    }
 
 
 # Valid POST data on couple pages (by URL name): (states where it is valid, data of the object),
@@ -332,6 +624,15 @@ COUPLE_PAGE_POSTS: dict[str, CouplePost] = {
         lambda m: {"kind": "note", "text": "We agreed to walk on Sunday."},
     ),
     "meetings:close": (("answering", "revealed"), lambda m: {"version": str(m.version)}),
+    "agreements:detail": None,
+    "agreements:history": None,
+    "agreements:compare": None,
+    "agreements:print": None,
+    "agreements:propose": (("agreed",), lambda a: agreement_page_proposal(a)),
+    "agreements:review": (
+        ("agreed",),
+        lambda a: {"action": "keep", "clause": str(a_clause_in_force(a).pk)},
+    ),
 }
 
 
@@ -367,6 +668,23 @@ COUPLE_API_REQUESTS: dict[tuple[str, str], tuple[tuple[str, ...], Callable[[Any]
     ("post", "/api/meetings/meetings/{meeting_id}/close"): (
         ("answering", "revealed"),
         lambda m: ({"version": m.version}, {}),
+    ),
+    ("get", "/api/agreements/agreements/{agreement_id}"): (("agreed",), lambda a: (None, {})),
+    ("get", "/api/agreements/agreements/{agreement_id}/versions"): (
+        ("agreed",),
+        lambda a: (None, {}),
+    ),
+    ("get", "/api/agreements/agreements/{agreement_id}/diff"): (
+        ("agreed",),
+        lambda a: (None, {}),
+    ),
+    ("post", "/api/agreements/agreements/{agreement_id}/proposals"): (
+        ("agreed",),
+        lambda a: (agreement_api_proposal(a), {}),
+    ),
+    ("post", "/api/agreements/agreements/{agreement_id}/review"): (
+        ("agreed",),
+        lambda a: ({"action": "close"}, {}),
     ),
 }
 
@@ -405,6 +723,30 @@ PAGE_POSTS: dict[str, Callable[[Any], dict[str, Any]] | None] = {
     "checkins:trust_acknowledge": lambda e: {"response": "Proud of you."},
     "meetings:note_audience": _other_audience,
     "meetings:note_confirm": lambda e: {"confirmed": "yes"},
+    # Accepting a change makes its clause move on, so the proposal (put back afterwards) would be
+    # stale: on the page a change is declined, and accepted over the API only.
+    "agreements:proposal_respond": lambda e: {
+        "action": "accept" if e.kind == "add" else "decline",
+        "version": str(e.version),
+        "reason": "",
+    },
+    "agreements:proposal_counter": lambda e: {
+        "version": str(e.version),
+        "text": "Our own wording, from the matrix.",
+        "rationale": "",
+        "reason": "",
+        "review_on": "",
+        "audience": "partner",
+    },
+    "agreements:proposal_withdraw": lambda e: {},
+    "agreements:proposal_revise": lambda e: {
+        "version": str(e.version),
+        "base_version": str(agreement_version(e.agreement)),
+        "text": "A revised wording, from the matrix.",
+        "rationale": "",
+        "reason": "It reads better now.",  # a retirement needs one; the others may have one
+        "review_on": "",
+    },
 }
 
 
@@ -437,6 +779,30 @@ API_REQUESTS: dict[tuple[str, str], Callable[[Any], ApiRequest]] = {
         {},
     ),
     ("post", "/api/meetings/notes/{note_id}/confirm"): lambda e: ({"confirmed": True}, {}),
+    ("get", "/api/agreements/proposals/{proposal_id}"): lambda e: (None, {}),
+    ("get", "/api/agreements/clauses/{clause_text_id}"): lambda e: (None, {}),
+    ("post", "/api/agreements/proposals/{proposal_id}/accept"): lambda e: (
+        {"version": e.version},
+        {},
+    ),
+    ("post", "/api/agreements/proposals/{proposal_id}/decline"): lambda e: (
+        {"version": e.version, "reason": "Not now; let us talk on Sunday."},
+        {},
+    ),
+    ("post", "/api/agreements/proposals/{proposal_id}/counter"): lambda e: (
+        {"version": e.version, "text": "Our own wording, over the API.", "audience": "partner"},
+        {},
+    ),
+    ("post", "/api/agreements/proposals/{proposal_id}/withdraw"): lambda e: (None, {}),
+    ("put", "/api/agreements/proposals/{proposal_id}"): lambda e: (
+        {
+            "version": e.version,
+            "base_version": agreement_version(e.agreement),
+            "text": "A revised wording, over the API.",
+            "reason": "It reads better now.",
+        },
+        {},
+    ),
 }
 
 

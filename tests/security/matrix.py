@@ -8,14 +8,15 @@
 - API operations from the OpenAPI document: every operation with a path parameter must carry
   `x-sharing` {entry_type, op};
 
-- couple-scoped objects (a weekly meeting) from pages tagged (Model, "couple") and API
-  operations tagged {entry_type: "meeting", op: "couple"}, whose models have a factory in
-  tests/security/entries.py;
+- couple-scoped objects (a weekly meeting, a couple's agreement) from pages tagged
+  (Model, "couple") and API operations tagged {entry_type: "meeting", op: "couple"}, whose
+  models have a factory in tests/security/entries.py;
 
 then runs every actor of tests.personas.People.actors() against every entry (every type x every
 audience x three authors, with each type's variants — a meeting answer before and after the
 reveal — plus entries Alex wrote in his old couple space) through every one of those operations,
-against meetings of Alex's couple, of the other couple and of the old couple, and through the
+against meetings and agreements of Alex's couple, of the other couple and of the old couple
+(checking too that their pages never show an entry the actor may not read), and through the
 meeting pages that show answers and notes, and compares each answer with tests.oracle, which
 knows nothing of the policy's code. It returns a Report instead of asserting, so a test can also
 run it against a planted mutant of the policy and check that it notices.
@@ -51,6 +52,7 @@ from tests.security.entries import (
     api_request,
     couple_api_request,
     couple_object_restore,
+    couple_object_signs,
     couple_object_state,
     couple_page_post,
     couple_scoped_models,
@@ -635,8 +637,9 @@ def run_matrix(
                 run.allowed_reads.add((actor_id, fact.id))
             _entry_pages(run, actor, actor_id, anon, client, m, fact, world, pages)
             _entry_api(run, actor, actor_id, anon, client, m, fact, world, apis)
+        hidden = [m for m in made if not world.may_read(actor_id, facts[m.entry.pk])]
         for c in couple_made:
-            _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis)
+            _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis, hidden)
         _host_meetings(run, actor, actor_id, anon, client, hosts, facts, world, pages, apis)
         _collections(run, actor, actor_id, anon, client, made, facts, world, pages, apis)
         _export(run, actor, user, client, made, facts, world)
@@ -729,11 +732,23 @@ def _entry_api(run, actor, actor_id, anon, client, m, fact, world, apis) -> None
             run.check_write(actor, m, f"API {key}", before, expected)
 
 
-def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis) -> None:
+def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis, hidden) -> None:
     """Every page and API operation taking a couple object's id, on one object: its couple's
-    current members only; everyone else gets the plain 404 and changes nothing."""
+    current members only; everyone else gets the plain 404 and changes nothing. What the object
+    shows of the entries it holds (an agreement's wordings and proposals) is never an entry the
+    oracle hides from the actor (`hidden`: the matrix's entries this actor may not read)."""
     expected = world.decide(actor_id, CoupleObject.of(c.obj, c.label), "couple")
-    marker = c.marker.encode()
+    signs = [s.encode() for s in couple_object_signs(c.label, c.obj, c.marker)]
+
+    def shown(resp: Any) -> bool:
+        for m in hidden:
+            run.report.crawl_checks += 1
+            if m.marker.encode() in resp.content:
+                run.report.unexpected_allows.append(
+                    Mismatch(actor, m.desc, f"{op} of {c.desc}", "absent", "marker shown")
+                )
+        return any(s in resp.content for s in signs)
+
     for route, label, _model in pages.couple_pages:
         if label != c.label:
             continue
@@ -748,9 +763,10 @@ def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis) ->
         if verdict == "na":
             run.post_only(op)
         else:
-            if verdict == "allow" and marker not in resp.content:
+            seen = shown(resp)
+            if verdict == "allow" and not seen:
                 verdict = "error"
-            if verdict != "allow" and marker in resp.content:
+            if verdict != "allow" and seen:
                 verdict = "allow"
             run.record(actor, c, op, expected, verdict)
 
@@ -771,7 +787,7 @@ def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis) ->
         )
         resp = client.post(url(c.obj.pk), data)
         verdict = run.page_verdict(resp, anon, "post", base)
-        if verdict != "allow" and marker in resp.content:
+        if verdict != "allow" and shown(resp):
             verdict = "allow"
         run.record(actor, c, op, expected, verdict)
         run.check_couple_write(actor, c, op, before, expected)
@@ -788,7 +804,7 @@ def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis) ->
         def api_url(pk: Any, api_op: ApiOp = api_op, param: str = param) -> str:
             return api_op.path.replace("{" + param + "}", str(pk))
 
-        key = f"API {api_op.method} {api_op.path}"
+        key = op = f"API {api_op.method} {api_op.path}"
         base = run.baseline(
             actor,
             api_op.path,
@@ -800,9 +816,10 @@ def _couple_object(run, actor, actor_id, anon, client, c, world, pages, apis) ->
         before = couple_object_state(c.label, c.obj)
         resp = api_call(client, api_op.method, api_url(c.obj.pk), body, headers)
         verdict = run.api_verdict(resp, anon, base)
-        if verdict == "allow" and api_op.method == "get" and marker not in resp.content:
+        seen = shown(resp)
+        if verdict == "allow" and api_op.method == "get" and not seen:
             verdict = "error"
-        if verdict != "allow" and marker in resp.content:
+        if verdict != "allow" and seen:
             verdict = "allow"
         run.record(actor, c, key, expected, verdict)
         if api_op.method != "get":
@@ -936,12 +953,12 @@ def _crawl(run, actor, actor_id, client, made, facts, world, pages, apis, couple
     (the home page's "shared with you", activity pages, anything new and untagged), and no
     couple object of a couple the actor is not a current member of."""
     hidden = [m.marker for m in made if not world.may_read(actor_id, facts[m.entry.pk])]
-    hidden += [
-        c.marker
-        for c in couple_made
-        if not world.decide(actor_id, CoupleObject.of(c.obj, c.label), "couple")
-    ]
-    descs = {m.marker: m.desc for m in made} | {c.marker: c.desc for c in couple_made}
+    descs = {m.marker: m.desc for m in made}
+    for c in couple_made:
+        if not world.decide(actor_id, CoupleObject.of(c.obj, c.label), "couple"):
+            for sign in couple_object_signs(c.label, c.obj, c.marker):
+                hidden.append(sign)
+                descs[sign] = c.desc
     urls = [reverse(r.name) for r in pages.plain_pages]
     urls += list(apis.plain_gets)
     for url in urls:

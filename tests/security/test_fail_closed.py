@@ -12,7 +12,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.security.entries import couple_page_post, make_entry, page_post_data
+from tests.security.entries import (
+    api_call,
+    api_request,
+    couple_page_post,
+    make_entry,
+    page_post_data,
+)
 from tests.security.matrix import CANARY, discover_api, discover_pages, openapi_doc, walk_urls
 from trellis.sharing import policy
 from trellis.sharing.registry import entry_types
@@ -79,10 +85,14 @@ def test_a_fault_in_the_policy_denies_everywhere(people, monkeypatch):
         for op in apis.entry_ops:
             if op.op == "respond":
                 entry = made[op.entry_type]
-                resp = client.post(
+                # A valid request (the matrix's own), so only the policy can refuse it.
+                body, headers = api_request(op.method, op.path, entry, needs_body=op.has_body)
+                resp = api_call(
+                    client,
+                    op.method,
                     op.path.replace("{" + op.path_params[0] + "}", str(entry.pk)),
-                    data={"response": ""} if "trust" in op.path else {"confirmed": True},
-                    content_type="application/json",
+                    body,
+                    headers,
                 )
                 checked += 1
                 assert resp.status_code in (404, 500), f"POST {op.path}: {resp.status_code}"

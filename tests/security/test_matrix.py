@@ -25,9 +25,10 @@ from trellis.sharing import policy
 from trellis.sharing.registry import entry_types
 from trellis.sharing.views_meta import entry_view
 
-# Cells the matrix must reach at least: with five entry types and the weekly meeting it checks
-# about 9,900 (one entry type alone gave ~2,900). A drop means discovery silently lost a surface.
-CELL_FLOOR = 9000
+# Cells the matrix must reach at least: with seven entry types, the weekly meeting and the
+# agreement it checks about 13,200 (five types and the meeting gave ~9,900; one entry type alone
+# ~2,900). A drop means discovery silently lost a surface.
+CELL_FLOOR = 13000
 
 
 def test_discovery_sees_every_entry_surface():
@@ -53,6 +54,14 @@ def test_discovery_sees_every_entry_surface():
     assert ("journal:edit", "author") in ops
     assert ("checkins:trust_acknowledge", "respond") in ops
     assert ("meetings:note_confirm", "respond") in ops
+    assert {
+        ("agreements:proposal", "read"),
+        ("agreements:proposal_respond", "respond"),
+        ("agreements:proposal_counter", "respond"),
+        ("agreements:proposal_withdraw", "author"),
+        ("agreements:proposal_revise", "author"),
+        ("agreements:clause_text", "read"),
+    } <= ops
     assert {r.name for r, _, _ in pages.collection_pages} >= {
         "journal:list",
         "journal:search",
@@ -64,13 +73,40 @@ def test_discovery_sees_every_entry_surface():
         ("meetings:answer_save", "meeting"),
         ("meetings:note_add", "meeting"),
         ("meetings:close", "meeting"),
+        ("agreements:detail", "agreement"),
+        ("agreements:propose", "agreement"),
+        ("agreements:history", "agreement"),
+        ("agreements:compare", "agreement"),
+        ("agreements:print", "agreement"),
+        ("agreements:review", "agreement"),
     }
+    # The agreement's own page without an id is a plain page (crawled), not an entry surface.
+    assert "agreements:home" in {r.name for r in pages.plain_pages}
     methods = {(o.method, o.path) for o in apis.entry_ops}
     assert ("delete", "/api/journal/entries/{entry_id}") in methods
     assert ("post", "/api/checkins/trust/{moment_id}/acknowledge") in methods
+    assert {
+        ("post", "/api/agreements/proposals/{proposal_id}/accept"),
+        ("post", "/api/agreements/proposals/{proposal_id}/decline"),
+        ("post", "/api/agreements/proposals/{proposal_id}/counter"),
+        ("post", "/api/agreements/proposals/{proposal_id}/withdraw"),
+        ("put", "/api/agreements/proposals/{proposal_id}"),
+        ("get", "/api/agreements/clauses/{clause_text_id}"),
+    } <= methods
+    assert {(o.entry_type, o.path) for o in apis.collection_ops} >= {
+        ("agreement_proposal", "/api/agreements/proposals"),
+        ("agreement_clause", "/api/agreements/clauses"),
+    }
     couple_methods = {(o.method, o.path) for o in apis.couple_ops}
     assert ("get", "/api/meetings/meetings/{meeting_id}") in couple_methods
     assert ("put", "/api/meetings/meetings/{meeting_id}/answer") in couple_methods
+    assert {
+        ("get", "/api/agreements/agreements/{agreement_id}"),
+        ("get", "/api/agreements/agreements/{agreement_id}/versions"),
+        ("get", "/api/agreements/agreements/{agreement_id}/diff"),
+        ("post", "/api/agreements/agreements/{agreement_id}/proposals"),
+        ("post", "/api/agreements/agreements/{agreement_id}/review"),
+    } <= couple_methods
 
 
 def test_a_couple_tag_for_an_unknown_model_fails_discovery():
@@ -181,6 +217,15 @@ def test_matrix_catches_a_planted_leak(people, monkeypatch, capsys):
         "meeting API /api/meetings/meetings/{meeting_id}",
         "meeting page meetings:detail",
         "page POST meetings:note_confirm",
+        "page GET agreements:proposal",
+        "page POST agreements:proposal_respond",
+        "page GET agreements:proposal_counter",
+        "API get /api/agreements/proposals/{proposal_id}",
+        "API post /api/agreements/proposals/{proposal_id}/accept",
+        "API list GET /api/agreements/proposals",
+        "page GET agreements:clause_text",
+        "API get /api/agreements/clauses/{clause_text_id}",
+        "API list GET /api/agreements/clauses",
     } <= channels, channels
     assert report.audit, "the leaked reads were recorded as disclosures and must be flagged"
     assert report.unexpected_denies == []
@@ -247,6 +292,96 @@ def test_matrix_catches_a_dropped_reveal_gate(people, monkeypatch, capsys):
     assert report.audit, "the early reads were recorded as disclosures and must be flagged"
     assert report.unexpected_denies == []
     assert Meeting.objects.filter(revealed_at__isnull=True).exists()
+
+
+def test_matrix_catches_a_non_member_answering_a_proposal(people, monkeypatch, capsys):
+    """A fourth mutant: the agreement services forget to ask whether the person is a member of
+    the couple (two-party consent rests on it). A therapist who may read a proposal could then
+    accept, decline or answer it: every leak is such an answer, and nothing else moves."""
+    from trellis.agreements import services
+
+    monkeypatch.setattr(services, "_is_member", lambda user, couple_id: True)
+    report = run_matrix(
+        people,
+        only_actors={"partner", "therapist_with_consent", "other_therapist", "other_couple_member"},
+        only_labels={"agreement_proposal"},
+        couple_objects=False,
+    )
+    with capsys.disabled():
+        print(f"\n[S1 non-member mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    assert {(m.actor, m.entry) for m in leaks} >= {
+        ("therapist_with_consent", "agreement_proposal/alex/partner_therapist"),
+        ("other_therapist", "agreement_proposal/casey/partner_therapist"),
+    }
+    assert {m.actor for m in leaks} == {"therapist_with_consent", "other_therapist"}
+    assert {m.op for m in leaks} >= {
+        "page POST agreements:proposal_respond",
+        "API post /api/agreements/proposals/{proposal_id}/accept",
+        "API post /api/agreements/proposals/{proposal_id}/decline",
+        "API post /api/agreements/proposals/{proposal_id}/counter",
+    }
+    assert report.unexpected_denies == []
+
+
+def test_matrix_catches_an_agreement_open_to_everyone(people, monkeypatch, capsys):
+    """A fifth mutant: "the agreements of my couples" returns every agreement. Its pages and
+    API then answer anyone who knows the id (another couple, a therapist, a former partner),
+    and Alex may again withdraw and revise what he proposed in his old couple."""
+    from trellis.agreements import selectors
+    from trellis.agreements.models import Agreement
+
+    monkeypatch.setattr(selectors, "agreements_for_member", lambda user: Agreement.objects.all())
+    report = run_matrix(
+        people,
+        only_actors={"author", "former_partner", "therapist_with_consent", "other_couple_member"},
+        only_labels={"agreement_proposal"},
+    )
+    with capsys.disabled():
+        print(f"\n[S1 open-agreement mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    opened = {m.entry for m in leaks if m.entry.startswith("agreement/")}
+    assert {"agreement/alex/agreed", "agreement/other/agreed", "agreement/old/agreed"} <= opened
+    assert {m.op for m in leaks if m.entry == "agreement/alex/agreed"} >= {
+        "page GET agreements:detail",
+        "page GET agreements:history",
+        "API get /api/agreements/agreements/{agreement_id}/versions",
+    }
+    assert ("author", "agreement_proposal/alex/partner/old-couple") in {
+        (m.actor, m.entry) for m in leaks
+    }
+    assert not {m.entry for m in leaks if m.entry.startswith("meeting/")}
+    assert report.unexpected_denies == []
+
+
+def test_matrix_catches_agreement_pages_showing_hidden_wordings(people, monkeypatch, capsys):
+    """A sixth mutant: the agreement's selectors read wordings without the policy. Its pages
+    are open to the right people, so only the check that a couple object's pages never show an
+    entry the actor may not read catches it: Sam sees Alex's "only me" and "my therapist only"
+    wordings on every page and API answer that shows the document."""
+    from trellis.agreements import selectors
+
+    monkeypatch.setattr(selectors, "visible_to", lambda reader, model: model.objects.all())
+    report = run_matrix(people, only_actors={"partner"}, only_labels={"agreement_clause"})
+    with capsys.disabled():
+        print(f"\n[S1 unfiltered-wordings mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    assert {m.entry for m in leaks} == {
+        "agreement_clause/alex/me",
+        "agreement_clause/alex/therapist",
+    }
+    assert {m.op for m in leaks} >= {
+        f"{op} of agreement/alex/agreed"
+        for op in (
+            "page GET agreements:detail",
+            "page GET agreements:print",
+            "page GET agreements:review",
+            "page GET agreements:compare",
+            "API get /api/agreements/agreements/{agreement_id}",
+            "API get /api/agreements/agreements/{agreement_id}/diff",
+        )
+    }
+    assert report.unexpected_denies == []
 
 
 @pytest.mark.parametrize("random_id", [uuid.uuid4()])
