@@ -10,7 +10,9 @@ from tests.personas import PASSWORD, TOTP_SECRET
 from trellis.accounts.models import User
 
 WRONG = "not-the-right-passphrase"
-THROTTLED = "Too many failed login attempts. Try again later."
+THROTTLED = (
+    "Sign-in is paused for a few minutes after several wrong passwords. Please try again shortly."
+)
 
 
 def _form_errors(response) -> list[str]:

@@ -15,6 +15,15 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # Our own words for allauth's messages people see on our pages (QUALITY U5).
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": (
+            "Sign-in is paused for a few minutes after several wrong passwords. "
+            "Please try again shortly."
+        ),
+    }
+
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         # Key failed sign-ins by (address, client network address). A partner who types wrong
         # passwords cools off only their own bucket; the owner signing in from another network
