@@ -33,7 +33,10 @@ The rules (SPEC principle 1 and C2, restated from the policy's docstring):
   a member of that couple — after leaving, that agreement is no longer theirs to change, though
   what they wrote is still theirs to read and export;
 - a couple-scoped object (a weekly meeting, a couple's agreement) is used by its couple's
-  current members only: not a former member, not a therapist, not anyone else.
+  current members only: not a former member, not a therapist, not anyone else;
+- recovery (SPEC C7): logging a lapse on a track, ending it, changing its goal or who sees it
+  are changes to the track, its author's alone; the answer to an "I'm struggling" message is
+  a response (the author's current partner, never a therapist, never the author).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Two worlds are seeded side by side: a couple with 30 days of history and a coupl
 (journal entries, daily check-ins of both partners, trust moments, a weekly meeting every
 week with both partners' answers and conversation notes, and an agreement that changed every
 week: a proposal accepted each week — new clauses, changed ones, now and then a retired one, a
-counter-proposal, a declined proposal — and a review every quarter).
+counter-proposal, a declined proposal — and a review every quarter; and both partners in
+recovery all along: a track each, a lapse every eight weeks or so, a relapse-prevention plan
+saved anew every four weeks, and an "I'm struggling" message every two weeks, answered).
 Every URL pattern of the project (walked from the resolver, plus every operation of the OpenAPI
 document) is requested as a partner of each couple, in the same order, and the queries are
 counted. The counts must be equal for both worlds (no N+1, nothing that grows with history) and
@@ -39,7 +41,7 @@ from trellis.lib.dates import local_today
 from trellis.meetings.models import Meeting, MeetingAnswer, MeetingNote
 from trellis.meetings.prompts import builtin_prompts
 from trellis.meetings.services import week_of
-from trellis.recovery.models import RecoveryTrack
+from trellis.recovery.models import Lapse, RecoveryPlan, RecoveryTrack, SupportMessage
 from trellis.sharing.audiences import Audience
 from trellis.sharing.policy import record_reads, visible_to
 
@@ -53,10 +55,17 @@ LIMIT_OVERRIDES: dict[str, tuple[int, str]] = {
         "rows) in one transaction",
     ),
     "POST export (download)": (
-        14,
-        "a one-off download, not a page: one SELECT per registered entry type (seven now, "
+        18,
+        "a one-off download, not a page: one SELECT per registered entry type (eleven now, "
         "each a single query however much history there is), the recovery tracks, allauth's "
         "re-authentication check (one query per MFA type) and the export's audit row",
+    ),
+    "POST log a lapse": (
+        13,
+        "a write, not a page: the author's own track, the audiences they may choose and the "
+        "partner's name (for the form), then in one transaction the audiences again, the "
+        "track's row lock, whether that day has a lapse already (a retry is the same lapse), "
+        "the couple, the insert and its audit row (two SAVEPOINT statements here)",
     ),
 }
 # The agreement's writes (SPEC C5, QUALITY S8): each runs in one transaction (two SAVEPOINT
@@ -152,6 +161,10 @@ ID_PARAMS = {
     "agreement_id",
     "proposal_id",
     "clause_text_id",
+    "track_id",
+    "lapse_id",
+    "plan_id",
+    "message_id",
 }
 # The objects a couple-scoped object's pages and API are measured on, by label (World.objs).
 COUPLE_VARIANTS: dict[str, list[str]] = {
@@ -279,6 +292,10 @@ QUERY_VARIANTS: dict[str, list[str]] = {
     "GET /api/agreements/agreements/{agreement_id}/diff": ["?a=1&b=4", "?a=0"],
     "GET /api/agreements/proposals": ["?status=open", "?limit=500"],
     "GET /api/agreements/clauses": ["?all=true", "?all=true&limit=500"],
+    # Ended tracks too; every lapse the list can give; only others' recent messages.
+    "GET /api/recovery/tracks": ["?all=true"],
+    "GET /api/recovery/lapses": ["?limit=200"],
+    "GET /api/recovery/messages": ["?others=true"],
 }
 
 
@@ -1009,6 +1026,287 @@ AGREEMENT_WRITES: dict[str, list[Request]] = {
 WRITES.update(AGREEMENT_WRITES)
 
 
+# Recovery (SPEC C7). The measured partner (A) changes their own track, logs lapses on it, ends
+# tracks of their own kept for that, saves their plan, says "I'm struggling", and answers the
+# partner's message.
+def _track(w: World, variant: str) -> RecoveryTrack:
+    return RecoveryTrack.objects.get(pk=w.obj("recovery_track", variant).pk)
+
+
+def _a_today(w: World) -> Any:
+    """A's own calendar day, read fresh (an earlier request changes their time zone)."""
+    author = w.obj("recovery_track", "own").author
+    return local_today(type(author).objects.get(pk=author.pk).time_zone)
+
+
+def _track_page(variant: str, suffix: str) -> Callable[[World], str]:
+    return lambda w: f"/recovery/tracks/{w.obj('recovery_track', variant).pk}/{suffix}"
+
+
+def _track_api(variant: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/api/recovery/tracks/{w.obj('recovery_track', variant).pk}{suffix}"
+
+
+TRACK_FORM = {
+    "what": "Gambling",
+    "kind": "behaviour",
+    "since": "2024-01-01",
+    "goal_kind": "abstinence",
+    "goal": "",
+    "inner_circle": "",
+    "middle_circle": "",
+    "outer_circle": "",
+    "audience": "partner",
+}
+GOAL_FORM = {
+    "goal_kind": "boundaries",
+    "goal": "One day at a time.",
+    "inner_circle": "Betting of any kind.",
+    "middle_circle": "Looking at the odds.",
+    "outer_circle": "Evening walks.",
+}
+
+
+def _plan_form(w: World, version: Any = None) -> dict[str, Any]:
+    own = RecoveryPlan.objects.get(pk=w.obj("recovery_plan", "own").pk)
+    return {
+        "version": str(own.version if version is None else version),
+        "audience": "partner",
+        "situations.0.situation": "Friday evenings alone.",
+        "situations.0.coping": "Call Jo and go for a walk.",
+        "situations.1.situation": "",
+        "situations.1.coping": "",
+        "warning_signs.0": "Skipping meals.",
+        "warning_signs.1": "",
+        "halt": ["hungry", "tired"],
+        "lifestyle": "Sleep by eleven.",
+        "lapse_plan": "Tell my partner the same day.",
+        "contacts.0.name": "Jo",
+        "contacts.0.how": "+44 20 7946 0000",
+        "contacts.0.email": "jo@example.org",
+        "contacts.0.notify": "on",
+        "reasons": "Being present for my family.",
+        "partner_can": "Sit with me; no lectures.",
+    }
+
+
+def _api_plan(w: World) -> dict[str, Any]:
+    own = RecoveryPlan.objects.get(pk=w.obj("recovery_plan", "own").pk)
+    return {
+        "version": own.version,
+        "audience": "partner",
+        "content": {
+            "situations": [{"situation": "Paydays.", "coping": "Money goes to savings first."}],
+            "warning_signs": ["Staying up late."],
+            "halt": ["lonely"],
+            "contacts": [{"name": "Jo", "how": "+44 20 7946 0000", "email": "jo@example.org"}],
+            "reasons": "My health.",
+        },
+    }
+
+
+RECOVERY_WRITES: dict[str, list[Request]] = {
+    "recovery:track_new": [
+        Request("POST new recovery track", _post(lambda w: "/recovery/tracks/new/", TRACK_FORM))
+    ],
+    "recovery:track_edit": [
+        Request(
+            "POST recovery goal",
+            _post(
+                _track_page("own", "edit/"),
+                lambda w: {**GOAL_FORM, "version": str(_track(w, "own").version)},
+            ),
+        ),
+        Request(
+            "POST recovery goal, stale version (409)",
+            _post(_track_page("own", "edit/"), {**GOAL_FORM, "version": "1"}),
+            order=1,
+            expect={409},
+        ),
+    ],
+    "recovery:track_end": [
+        Request("POST end a recovery track", _post(_track_page("end_page", "end/"), {}))
+    ],
+    "recovery:track_audience": [
+        Request(
+            "POST recovery track audience",
+            _post(_track_page("own", "audience/"), {"audience": "me"}),
+        ),
+        Request(
+            "POST recovery track audience (htmx)",
+            _post(_track_page("own", "audience/"), {"audience": "partner"}, HTTP_HX_REQUEST="true"),
+            order=1,
+        ),
+    ],
+    "recovery:lapse_new": [
+        Request(
+            "POST log a lapse",
+            _post(
+                _track_page("own", "lapse/"),
+                lambda w: {
+                    "local_date": _a_today(w).isoformat(),
+                    "what_led": "A long day and an empty evening.",
+                    "what_helps": "Calling Jo.",
+                    "who_to_tell": "My partner.",
+                    "impact": "",
+                    "prevention": "Plan the evenings.",
+                    "audience": "partner",
+                },
+            ),
+        )
+    ],
+    "recovery:lapse_audience": [
+        Request(
+            "POST lapse audience",
+            _post(
+                lambda w: f"/recovery/lapses/{w.obj('recovery_lapse', 'own').pk}/audience/",
+                {"audience": "me"},
+            ),
+        )
+    ],
+    "recovery:plan_edit": [
+        Request("POST save my plan", _post(lambda w: "/recovery/plan/", _plan_form)),
+        Request(
+            "POST save my plan, stale version (409)",
+            _post(lambda w: "/recovery/plan/", lambda w: _plan_form(w, version=1)),
+            order=1,
+            expect={409},
+        ),
+    ],
+    "recovery:struggling": [
+        Request(
+            "POST I'm struggling",
+            _post(
+                lambda w: "/recovery/struggling/",
+                {"note": "A hard evening.", "audience": "partner"},
+            ),
+        )
+    ],
+    "recovery:message_reply": [
+        Request(
+            "POST reply to the partner's I'm struggling",
+            _post(
+                lambda w: (
+                    f"/recovery/messages/{w.obj('support_message', 'partner_shared').pk}/reply/"
+                ),
+                {"reply": "here"},
+            ),
+        )
+    ],
+    "POST /api/recovery/tracks": [
+        Request(
+            "POST /api/recovery/tracks",
+            _api(
+                "POST",
+                lambda w: "/api/recovery/tracks",
+                lambda w: {
+                    "kind": "substance",
+                    "what": "Nicotine",
+                    "since": "2024-06-01",
+                    "audience": "partner",
+                },
+            ),
+        )
+    ],
+    "PATCH /api/recovery/tracks/{track_id}": [
+        Request(
+            "PATCH /api/recovery/tracks/{id}",
+            _api(
+                "PATCH",
+                _track_api("own"),
+                lambda w: {"version": _track(w, "own").version, "goal": "Over the API."},
+            ),
+            order=1,
+        )
+    ],
+    "PUT /api/recovery/tracks/{track_id}/audience": [
+        Request(
+            "PUT /api/recovery/tracks/{id}/audience",
+            _api("PUT", _track_api("own", "/audience"), lambda w: {"audience": "partner"}),
+            order=2,
+        )
+    ],
+    "POST /api/recovery/tracks/{track_id}/end": [
+        Request(
+            "POST /api/recovery/tracks/{id}/end",
+            lambda w: ("POST", _track_api("end_api", "/end")(w), {}),
+        )
+    ],
+    "POST /api/recovery/tracks/{track_id}/lapses": [
+        Request(
+            "POST /api/recovery/tracks/{id}/lapses",
+            _api(
+                "POST",
+                _track_api("own", "/lapses"),
+                lambda w: {
+                    "local_date": (_a_today(w) - timedelta(days=1)).isoformat(),
+                    "what_led": "Over the API.",
+                    "audience": "me",
+                },
+            ),
+            order=1,
+        ),
+        Request(
+            "POST /api/recovery/tracks/{id}/lapses (the same day again)",
+            _api(
+                "POST",
+                _track_api("own", "/lapses"),
+                lambda w: {
+                    "local_date": (_a_today(w) - timedelta(days=1)).isoformat(),
+                    "what_helps": "Sent again.",
+                    "audience": "me",
+                },
+            ),
+            order=2,
+            expect={200},
+        ),
+    ],
+    "PUT /api/recovery/lapses/{lapse_id}/audience": [
+        Request(
+            "PUT /api/recovery/lapses/{id}/audience",
+            _api(
+                "PUT",
+                lambda w: f"/api/recovery/lapses/{w.obj('recovery_lapse', 'own').pk}/audience",
+                lambda w: {"audience": "partner"},
+            ),
+            order=1,
+        )
+    ],
+    "PUT /api/recovery/plan": [
+        Request(
+            "PUT /api/recovery/plan",
+            _api("PUT", lambda w: "/api/recovery/plan", _api_plan),
+            order=2,
+        )
+    ],
+    "POST /api/recovery/struggling": [
+        Request(
+            "POST /api/recovery/struggling",
+            _api(
+                "POST",
+                lambda w: "/api/recovery/struggling",
+                lambda w: {"note": "Rough night.", "audience": "partner"},
+            ),
+            expect={201},
+        )
+    ],
+    "POST /api/recovery/messages/{message_id}/reply": [
+        Request(
+            "POST /api/recovery/messages/{id}/reply",
+            _api(
+                "POST",
+                lambda w: (
+                    f"/api/recovery/messages/{w.obj('support_message', 'partner_shared').pk}/reply"
+                ),
+                lambda w: {"reply": "coming"},
+            ),
+            order=1,
+        )
+    ],
+}
+WRITES.update(RECOVERY_WRITES)
+
+
 def _build_world(days: int, prefix: str) -> World:
     ((a, b, _couple),) = seed_bench(couples=1, days=days, prefix=prefix)
     own = list(JournalEntry.objects.filter(author=a).order_by("-created_at")[:6])
@@ -1173,9 +1471,7 @@ def _seed_checkins_and_meetings(a: Any, b: Any, couple: Any, days: int) -> dict:
     now = timezone.now()
     today = local_today(a.time_zone)
     end = today - timedelta(days=1)
-    RecoveryTrack.objects.create(
-        owner=a, kind=RecoveryTrack.Kind.SUBSTANCE, what="Alcohol", since=today - timedelta(400)
-    )
+    recovery = _seed_recovery(a, b, couple, days)  # first: check-ins ask who is in recovery
     checkin_history([(a, couple), (b, couple)], days=days, rng=random.Random(5), end=end)
     moments = []
     for d in range(days):
@@ -1290,6 +1586,98 @@ def _seed_checkins_and_meetings(a: Any, b: Any, couple: Any, days: int) -> dict:
         ("meeting", "revealed"): last,
         ("meeting", "open"): open_meeting,
         ("meeting", "waiting"): waiting,
+        **recovery,
+    }
+
+
+def _seed_recovery(a: Any, b: Any, couple: Any, days: int) -> dict:
+    """Both partners in recovery since the history began, each track shared with the other:
+    a lapse on each every eight weeks or so (at least two), each partner's plan saved anew
+    every four weeks (its revisions grow with the history), and an "I'm struggling" message
+    from each every two weeks (the latest this week), answered by the other. Plus two more
+    open tracks of A's, for the writes that end one."""
+    from trellis.recovery import services as rec
+
+    now = timezone.now()
+    today = local_today(a.time_zone)
+    start = today - timedelta(days=days + 1)
+
+    def track(author: Any, what: str) -> RecoveryTrack:
+        return RecoveryTrack.objects.create(
+            author=author,
+            couple=couple,
+            audience=Audience.PARTNER,
+            kind=RecoveryTrack.Kind.SUBSTANCE,
+            what=what,
+            since=start,
+            goal="One day at a time.",
+        )
+
+    own, shared = track(a, "Alcohol"), track(b, "Gambling")
+    end_page, end_api = track(a, "Sugar"), track(a, "Late-night scrolling")
+    lapses = max(days // 56, 2)
+    rows = []
+    for t in (own, shared):
+        for i in range(lapses):
+            rows.append(
+                Lapse(
+                    author=t.author,
+                    couple=couple,
+                    audience=Audience.PARTNER if i % 3 else Audience.ONLY_ME,
+                    track=t,
+                    local_date=start + timedelta(days=(i + 1) * days // (lapses + 1)),
+                    what_led="A hard week.",
+                    prevention="Plan the weekends.",
+                )
+            )
+    Lapse.objects.bulk_create(rows)
+    for person in (a, b):
+        plan = None
+        for week in range(0, max(days // 7, 8), 4):
+            plan = rec.plan_save(
+                user=person,
+                content={
+                    "situations": [{"situation": f"Week {week}.", "coping": "Call a friend."}],
+                    "warning_signs": ["Skipping meals."],
+                    "contacts": [{"name": "Jo", "how": "+44 20 7946 0000"}],
+                    "reasons": "My family.",
+                },
+                audience=Audience.PARTNER,
+                expected_version=plan.version if plan is not None else None,
+            )
+    messages = []
+    for k in range(max(days // 14, 2)):
+        for author, other in ((a, b), (b, a)):
+            messages.append(
+                SupportMessage(
+                    author=author,
+                    couple=couple,
+                    audience=Audience.PARTNER,
+                    note="A hard moment.",
+                    created_at=now - timedelta(days=14 * k, hours=2 if author == a else 1),
+                    seen_at=now - timedelta(days=14 * k),
+                    seen_by=other,
+                    reply="here",
+                )
+            )
+    SupportMessage.objects.bulk_create(messages)
+    return {
+        ("recovery_track", "own"): own,
+        ("recovery_track", "partner_shared"): shared,
+        ("recovery_track", "end_page"): end_page,
+        ("recovery_track", "end_api"): end_api,
+        # The latest of each shared with the partner, in both worlds (a lapse's audience set
+        # to what it is already writes less).
+        ("recovery_lapse", "own"): Lapse.objects.filter(
+            track=own, audience=Audience.PARTNER
+        ).first(),
+        ("recovery_lapse", "partner_shared"): Lapse.objects.filter(
+            track=shared, audience=Audience.PARTNER
+        ).first(),
+        ("recovery_plan", "own"): RecoveryPlan.objects.get(author=a),
+        ("recovery_plan", "partner_shared"): RecoveryPlan.objects.get(author=b),
+        ("support_message", "own"): SupportMessage.objects.filter(author=a).first(),
+        ("support_message", "partner_shared"): SupportMessage.objects.filter(author=b).first(),
     }
 
 

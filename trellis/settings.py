@@ -298,6 +298,12 @@ EMAIL_HOST_USER = env_str("TRELLIS_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("TRELLIS_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("TRELLIS_EMAIL_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("TRELLIS_FROM_EMAIL", "Trellis <no-reply@localhost>")
+# "I'm struggling" may email the support contacts a person marked — only when real email is
+# configured (not the console backend), or when this says so. Neutral subject and body, always.
+SUPPORT_EMAILS = env_bool(
+    "TRELLIS_SUPPORT_EMAILS",
+    not EMAIL_BACKEND.endswith(("console.EmailBackend", "dummy.EmailBackend")),
+)
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("checkins/", include("trellis.checkins.urls")),
     path("meetings/", include("trellis.meetings.urls")),
     path("agreements/", include("trellis.agreements.urls")),
+    path("recovery/", include("trellis.recovery.urls")),
     path("dashboard/", include("trellis.dashboard.urls")),
     path("api/", api.urls),
 ]

@@ -23,7 +23,7 @@ def api_for():
 
 def give_recovery_track(user) -> RecoveryTrack:
     return RecoveryTrack.objects.create(
-        owner=user,
+        author=user,
         kind=RecoveryTrack.Kind.SUBSTANCE,
         what="Alcohol",
         since=timezone.localdate() - timedelta(days=90),

@@ -40,7 +40,7 @@ def chart_data(response) -> dict:
 
 def recovery_track(user, *, ended: bool = False) -> RecoveryTrack:
     return RecoveryTrack.objects.create(
-        owner=user,
+        author=user,
         kind=RecoveryTrack.Kind.SUBSTANCE,
         what="Alcohol",
         since=timezone.localdate() - timedelta(days=100),

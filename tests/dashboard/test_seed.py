@@ -29,7 +29,7 @@ def test_checkin_history_is_deterministic_and_gentle():
     alex = make_user("a@example.test", "Alex")
     sam = make_user("s@example.test", "Sam")
     couple = make_couple(alex, sam)
-    RecoveryTrack.objects.create(owner=alex, kind="substance", what="x", since=date(2025, 1, 1))
+    RecoveryTrack.objects.create(author=alex, kind="substance", what="x", since=date(2025, 1, 1))
 
     made = checkin_history([(alex, couple), (sam, couple)], days=42, rng=random.Random(7), end=END)
     first = (_values(alex), _values(sam))

@@ -33,7 +33,7 @@ CHECKIN_SECONDS = 60
 def alex_in_recovery() -> Couple:
     people = couple()
     RecoveryTrack.objects.create(
-        owner=people.alex,
+        author=people.alex,
         kind=RecoveryTrack.Kind.SUBSTANCE,
         what="alcohol",
         since=date.today() - timedelta(days=40),

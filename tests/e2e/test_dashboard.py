@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 def _history() -> Any:
     people = couple()
     RecoveryTrack.objects.create(
-        owner=people.alex, kind="substance", what="Alcohol", since=local_today("UTC")
+        author=people.alex, kind="substance", what="Alcohol", since=local_today("UTC")
     )
     space = Couple.objects.get(pk=current_couple_id(people.alex))
     checkin_history(

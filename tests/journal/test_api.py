@@ -337,6 +337,7 @@ def test_every_operation_is_tagged_with_its_router(spec):
         "checkins",
         "meetings",
         "agreements",
+        "recovery",
     }
 
 

@@ -70,7 +70,7 @@ def test_other_models_fields_are_encrypted_too(alex):
     from datetime import date
 
     track = RecoveryTrack.objects.create(
-        owner=alex, kind="substance", what="CANARY-alcohol", since=date(2025, 1, 1)
+        author=alex, kind="substance", what="CANARY-alcohol", since=date(2025, 1, 1)
     )
     assert "CANARY" not in _raw(RecoveryTrack, track.pk, "what")
     assert RecoveryTrack.objects.get(pk=track.pk).what == "CANARY-alcohol"
@@ -121,7 +121,7 @@ def test_rotation_re_encrypts_every_row_with_the_newest_key(alex):
         first, _ = journal_entry_create(author=alex, body="old one", title="T1", audience="me")
         second, _ = journal_entry_create(author=alex, body="old two", audience="me")
         track = RecoveryTrack.objects.create(
-            owner=alex, kind="behaviour", what="gambling", since="2025-01-01"
+            author=alex, kind="behaviour", what="gambling", since="2025-01-01"
         )
     before = _raw(JournalEntry, first.pk, "body")
 

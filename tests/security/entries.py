@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from trellis.lib.dates import local_today
 from trellis.sharing.services import allowed_audiences, current_couple_id
 
 KEEP = object()
@@ -342,6 +343,134 @@ def _make_agreement_proposal(
     )
 
 
+# --- recovery ------------------------------------------------------------------------------------
+
+
+def _recovery_since(author: Any) -> Any:
+    """A start long enough ago that any lapse day the matrix writes falls inside the track."""
+    return local_today(author.time_zone) - timedelta(days=3650)
+
+
+def _make_recovery_track(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """An open track (the marker in what it is about, the title in its goal), of any audience:
+    the policy must hold for rows the service would refuse now (a therapist-only one)."""
+    from trellis.recovery.models import RecoveryTrack
+
+    entry = RecoveryTrack.objects.create(
+        author=author,
+        couple_id=current_couple_id(author),
+        audience=audience,
+        kind=RecoveryTrack.Kind.BEHAVIOUR,
+        what=body,
+        since=_recovery_since(author),
+        goal=title,
+    )
+    return _anchor(entry, couple_id)
+
+
+LAPSE_HOST_WHAT = "The track holding the authorization matrix's lapses"
+# How long ago the host track began: what tells it apart (`what` is encrypted, so no query can
+# look for it).
+LAPSE_HOST_DAYS = 3653
+
+
+def _lapse_host(author: Any) -> Any:
+    """The author's track the matrix's lapses are logged on. Not one of the matrix's track
+    entries: after an allowed write to a track (ending it, logging a lapse on it) the matrix
+    puts the track back by deleting and re-inserting it, which would take its lapses with it.
+    Shared with nobody and holding no marker, it shows nothing any reader could miss."""
+    from trellis.recovery.models import RecoveryTrack
+
+    since = local_today(author.time_zone) - timedelta(days=LAPSE_HOST_DAYS)
+    host = RecoveryTrack.objects.filter(
+        author=author, kind=RecoveryTrack.Kind.SUBSTANCE, since=since
+    ).first()
+    if host is None:
+        host = RecoveryTrack.objects.create(
+            author=author,
+            couple_id=current_couple_id(author),
+            audience="me",
+            kind=RecoveryTrack.Kind.SUBSTANCE,
+            what=LAPSE_HOST_WHAT,
+            since=since,
+        )
+    return host
+
+
+def _make_recovery_lapse(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """A lapse on a day of its own (the service keeps one per track and day) of the author's
+    host track, with the marker in what led to it and the title in the steps against a
+    recurrence."""
+    from trellis.recovery.models import Lapse
+
+    host = _lapse_host(author)
+    earliest = Lapse.objects.filter(track=host).order_by("local_date").first()
+    day = (
+        earliest.local_date - timedelta(days=1)
+        if earliest is not None
+        else local_today(author.time_zone) - timedelta(days=1)
+    )
+    entry = Lapse.objects.create(
+        author=author,
+        couple_id=current_couple_id(author),
+        audience=audience,
+        track=host,
+        local_date=day,
+        what_led=body,
+        prevention=title,
+    )
+    return _anchor(entry, couple_id)
+
+
+def _make_recovery_plan(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """The author's relapse-prevention plan (the marker in their reasons, the title in how they
+    keep their life in balance). A person has one plan (a unique constraint): when the author
+    has one already it is saved again with these words and this audience, as the plan editor
+    does — so the authorization matrix, which needs every audience of it, checks plans in
+    rounds (ONE_PER_AUTHOR below)."""
+    from trellis.recovery import plan as plan_shape
+    from trellis.recovery.models import RecoveryPlan
+
+    content = json.dumps({**plan_shape.empty(), "reasons": body, "lifestyle": title})
+    entry = RecoveryPlan.objects.filter(author=author).first()
+    if entry is None:
+        entry = RecoveryPlan.objects.create(
+            author=author,
+            couple_id=current_couple_id(author),
+            audience=audience,
+            content=content,
+        )
+    else:
+        RecoveryPlan.objects.filter(pk=entry.pk).update(
+            couple_id=current_couple_id(author),
+            audience=audience,
+            content=content,
+            version=entry.version + 1,
+            updated_at=timezone.now(),
+        )
+        entry.refresh_from_db()
+    return _anchor(entry, couple_id)
+
+
+def _make_support_message(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """An "I'm struggling" message sent a moment ago, the marker in its note. Any audience: the
+    service refuses "only me", but the policy must hold for every row."""
+    from trellis.recovery.models import SupportMessage
+
+    entry = SupportMessage.objects.create(
+        author=author, couple_id=current_couple_id(author), audience=audience, note=body
+    )
+    return _anchor(entry, couple_id)
+
+
 ENTRY_FACTORIES: dict[str, Callable[..., Any]] = {
     "journal": _make_journal,
     "checkin": _make_checkin,
@@ -350,6 +479,10 @@ ENTRY_FACTORIES: dict[str, Callable[..., Any]] = {
     "meeting_note": _make_meeting_note,
     "agreement_proposal": _make_agreement_proposal,
     "agreement_clause": _make_agreement_clause,
+    "recovery_track": _make_recovery_track,
+    "recovery_lapse": _make_recovery_lapse,
+    "recovery_plan": _make_recovery_plan,
+    "support_message": _make_support_message,
 }
 
 # Variants the matrix makes of every (author, audience) of a type, with the factory's options.
@@ -372,6 +505,17 @@ EXTRA_ENTRIES: dict[str, list[tuple[str, str, str, dict[str, Any]]]] = {
 OLD_COUPLE_OPTIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "meeting_answer": [("revealed", {"revealed": True}), ("answering", {"revealed": False})],
 }
+# Types of which a person has at most one, so that making one again for the same author saves
+# that one anew instead (a relapse-prevention plan: one per person, a unique constraint on its
+# author). The matrix cannot hold every (author, audience) of such a type at once, and does not
+# give up a cell for it: it checks them in rounds (tests/security/matrix.py, run_matrix). Round
+# 0 holds every other entry and each author's first one ("only me"); each later round deletes
+# the round before's and makes each author's next one ("my partner", "partner and therapist",
+# "my therapist only", then Alex's in his old couple space), with a new id, and runs every
+# actor through every page, API operation, list, export and crawl again for them.
+ONE_PER_AUTHOR: dict[str, str] = {
+    "recovery_plan": "one plan per person (the one_plan_per_person constraint)",
+}
 # Pages tagged "list" that show figures drawn from entries but no entry as such (no id, no
 # words), so whether an entry is "on" them cannot be seen in the page. The matrix checks that
 # they answer (and refuse the anonymous visitor), its crawl that no hidden entry's words show,
@@ -383,6 +527,28 @@ SUMMARY_PAGES: dict[str, str] = {
         "against the sharing rules in tests/dashboard/test_selectors.py"
     ),
 }
+
+
+def _track_lapses(entry: Any) -> list[str]:
+    from trellis.recovery.models import Lapse
+
+    return sorted(map(repr, Lapse.objects.filter(track_id=entry.pk).values().order_by("pk")))
+
+
+# What else a write through an entry could change besides its own row, by type: logging a lapse
+# is an author operation on the TRACK (the lapse page and API take the track's id) and changes
+# nothing in the track's row, so the rows it would add are part of the track's state. (Putting
+# a track back after an allowed write deletes and re-inserts it, which takes those with it.)
+ENTRY_CHILDREN: dict[str, Callable[[Any], Any]] = {
+    "recovery_track": _track_lapses,
+}
+
+
+def entry_state(label: str, entry: Any) -> dict[str, Any]:
+    """The rows besides the entry's own that a write through it could change."""
+    children = ENTRY_CHILDREN.get(label)
+    return {} if children is None else {"children": children(entry)}
+
 
 # Types read through a couple-scoped object's pages and API rather than lists of their own.
 LISTED_THROUGH: dict[str, str] = {
@@ -747,6 +913,30 @@ PAGE_POSTS: dict[str, Callable[[Any], dict[str, Any]] | None] = {
         "reason": "It reads better now.",  # a retirement needs one; the others may have one
         "review_on": "",
     },
+    # --- recovery: the goal and circles (what and since never change), ending a track, who
+    # sees it, logging a lapse on it (a day inside the track; the same day again is the same
+    # lapse), who reads a lapse, and the partner's fixed reply to "I'm struggling".
+    "recovery:track_edit": lambda e: {
+        "version": str(e.version),
+        "goal_kind": "boundaries",
+        "goal": "A changed goal, from the matrix.",
+        "inner_circle": "Betting of any kind.",
+        "middle_circle": "Looking at odds.",
+        "outer_circle": "Evening walks.",
+    },
+    "recovery:track_end": lambda e: {},
+    "recovery:track_audience": _other_audience,
+    "recovery:lapse_new": lambda e: {
+        "local_date": (e.since + timedelta(days=1)).isoformat(),
+        "what_led": "A long day, from the matrix.",
+        "what_helps": "",
+        "who_to_tell": "",
+        "impact": "",
+        "prevention": "",
+        "audience": "me",
+    },
+    "recovery:lapse_audience": _other_audience,
+    "recovery:message_reply": lambda e: {"reply": "here"},
 }
 
 
@@ -803,6 +993,22 @@ API_REQUESTS: dict[tuple[str, str], Callable[[Any], ApiRequest]] = {
         },
         {},
     ),
+    ("patch", "/api/recovery/tracks/{track_id}"): lambda e: (
+        {"version": e.version, "goal": "A changed goal, over the API."},
+        {},
+    ),
+    ("put", "/api/recovery/tracks/{track_id}/audience"): lambda e: (_other_audience(e), {}),
+    ("post", "/api/recovery/tracks/{track_id}/end"): lambda e: (None, {}),
+    ("post", "/api/recovery/tracks/{track_id}/lapses"): lambda e: (
+        {
+            "local_date": (e.since + timedelta(days=1)).isoformat(),
+            "what_led": "A long day, over the API.",
+            "audience": "me",
+        },
+        {},
+    ),
+    ("put", "/api/recovery/lapses/{lapse_id}/audience"): lambda e: (_other_audience(e), {}),
+    ("post", "/api/recovery/messages/{message_id}/reply"): lambda e: ({"reply": "here"}, {}),
 }
 
 

@@ -209,7 +209,7 @@ def write_canary_everywhere(people, canary: str) -> dict[str, object]:
         },
     )
     assert resp.status_code == 302, resp.content[:500]
-    assert RecoveryTrack.objects.filter(owner=people.alex).count() == 1
+    assert RecoveryTrack.objects.filter(author=people.alex).count() == 1
     # 5. Reads and searches of it, which must not echo it into logs either.
     for url in ("/journal/", f"/journal/{page_entry.pk}/", "/journal/search/?q=" + canary):
         assert alex.get(url).status_code == 200

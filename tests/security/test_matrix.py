@@ -21,14 +21,16 @@ from tests.security.matrix import (
 )
 from trellis.journal.models import JournalEntry
 from trellis.meetings.models import Meeting, MeetingAnswer
+from trellis.recovery.models import RecoveryTrack
 from trellis.sharing import policy
 from trellis.sharing.registry import entry_types
 from trellis.sharing.views_meta import entry_view
 
-# Cells the matrix must reach at least: with seven entry types, the weekly meeting and the
-# agreement it checks about 13,200 (five types and the meeting gave ~9,900; one entry type alone
-# ~2,900). A drop means discovery silently lost a surface.
-CELL_FLOOR = 13000
+# Cells the matrix must reach at least: with eleven entry types (the four of recovery among
+# them, plans in five rounds), the weekly meeting and the agreement it checks about 18,250
+# (seven types gave ~13,200; five types and the meeting ~9,900; one entry type alone ~2,900).
+# A drop means discovery silently lost a surface.
+CELL_FLOOR = 18000
 
 
 def test_discovery_sees_every_entry_surface():
@@ -62,11 +64,27 @@ def test_discovery_sees_every_entry_surface():
         ("agreements:proposal_revise", "author"),
         ("agreements:clause_text", "read"),
     } <= ops
+    # Recovery: logging a lapse is a change to the track (it takes the track's id); answering
+    # "I'm struggling" is a response.
+    assert {
+        ("recovery:track", "read"),
+        ("recovery:track_edit", "author"),
+        ("recovery:track_end", "author"),
+        ("recovery:track_audience", "author"),
+        ("recovery:lapse_new", "author"),
+        ("recovery:lapse", "read"),
+        ("recovery:lapse_audience", "author"),
+        ("recovery:plan", "read"),
+        ("recovery:message", "read"),
+        ("recovery:message_reply", "respond"),
+    } <= ops
+    assert {("recovery:lapse_new", RecoveryTrack)} <= {(r.name, m) for r, m, _ in pages.entry_pages}
     assert {r.name for r, _, _ in pages.collection_pages} >= {
         "journal:list",
         "journal:search",
         "checkins:history",
         "checkins:trust",
+        "recovery:home",
     }
     assert {(r.name, label) for r, label, _ in pages.couple_pages} >= {
         ("meetings:detail", "meeting"),
@@ -82,6 +100,10 @@ def test_discovery_sees_every_entry_surface():
     }
     # The agreement's own page without an id is a plain page (crawled), not an entry surface.
     assert "agreements:home" in {r.name for r in pages.plain_pages}
+    # So are the plan editor and "I'm struggling" (each person's own), and the recovery home.
+    assert {"recovery:plan_edit", "recovery:struggling", "recovery:home"} <= {
+        r.name for r in pages.plain_pages
+    }
     methods = {(o.method, o.path) for o in apis.entry_ops}
     assert ("delete", "/api/journal/entries/{entry_id}") in methods
     assert ("post", "/api/checkins/trust/{moment_id}/acknowledge") in methods
@@ -93,10 +115,28 @@ def test_discovery_sees_every_entry_surface():
         ("put", "/api/agreements/proposals/{proposal_id}"),
         ("get", "/api/agreements/clauses/{clause_text_id}"),
     } <= methods
+    assert {
+        ("get", "/api/recovery/tracks/{track_id}"),
+        ("patch", "/api/recovery/tracks/{track_id}"),
+        ("put", "/api/recovery/tracks/{track_id}/audience"),
+        ("post", "/api/recovery/tracks/{track_id}/end"),
+        ("post", "/api/recovery/tracks/{track_id}/lapses"),
+        ("get", "/api/recovery/lapses/{lapse_id}"),
+        ("put", "/api/recovery/lapses/{lapse_id}/audience"),
+        ("get", "/api/recovery/plans/{plan_id}"),
+        ("get", "/api/recovery/messages/{message_id}"),
+        ("post", "/api/recovery/messages/{message_id}/reply"),
+    } <= methods
     assert {(o.entry_type, o.path) for o in apis.collection_ops} >= {
         ("agreement_proposal", "/api/agreements/proposals"),
         ("agreement_clause", "/api/agreements/clauses"),
+        ("recovery_track", "/api/recovery/tracks"),
+        ("recovery_lapse", "/api/recovery/lapses"),
+        ("recovery_plan", "/api/recovery/plans"),
+        ("support_message", "/api/recovery/messages"),
     }
+    # The plan editor and "I'm struggling" over the API are the person's own (no id).
+    assert {"/api/recovery/plan"} <= set(apis.plain_gets)
     couple_methods = {(o.method, o.path) for o in apis.couple_ops}
     assert ("get", "/api/meetings/meetings/{meeting_id}") in couple_methods
     assert ("put", "/api/meetings/meetings/{meeting_id}/answer") in couple_methods
@@ -226,6 +266,17 @@ def test_matrix_catches_a_planted_leak(people, monkeypatch, capsys):
         "page GET agreements:clause_text",
         "API get /api/agreements/clauses/{clause_text_id}",
         "API list GET /api/agreements/clauses",
+        "page GET recovery:track",
+        "page list recovery:home",
+        "API list GET /api/recovery/tracks",
+        "page GET recovery:lapse",
+        "API get /api/recovery/lapses/{lapse_id}",
+        "page GET recovery:plan",
+        "API list GET /api/recovery/plans",
+        "page GET recovery:message",
+        "page POST recovery:message_reply",
+        "API post /api/recovery/messages/{message_id}/reply",
+        "API list GET /api/recovery/messages",
     } <= channels, channels
     assert report.audit, "the leaked reads were recorded as disclosures and must be flagged"
     assert report.unexpected_denies == []
@@ -381,6 +432,39 @@ def test_matrix_catches_agreement_pages_showing_hidden_wordings(people, monkeypa
             "API get /api/agreements/agreements/{agreement_id}/diff",
         )
     }
+    assert report.unexpected_denies == []
+
+
+def test_matrix_checks_every_audience_of_a_one_per_person_type(people, monkeypatch, capsys):
+    """A person has one relapse-prevention plan, so the matrix checks a plan's audiences in
+    rounds (matrix.entry_rounds). A mutant letting a partner read "my therapist only" entries
+    is caught on plans too: on Alex's, made in the fourth round, and on no other."""
+    from trellis.couples.models import Membership
+
+    original = policy._visible_q
+
+    def leaky(viewer, label, gate=None):
+        mine = Membership.objects.filter(user_id=viewer.pk, left_at__isnull=True)
+        return original(viewer, label, gate) | Q(
+            audience="therapist", couple_id__in=mine.values("couple_id")
+        )
+
+    monkeypatch.setattr(policy, "_visible_q", leaky)
+    report = run_matrix(
+        people, only_actors={"partner"}, only_labels={"recovery_plan"}, couple_objects=False
+    )
+    with capsys.disabled():
+        print(f"\n[S1 plan-rounds mutant] {report.summary()}")
+    # Four audiences of three authors, and Alex's in his old couple space: every one was made.
+    assert report.entries == 13
+    leaks = report.unexpected_allows
+    assert {m.entry for m in leaks} == {"recovery_plan/alex/therapist"}
+    assert {m.op for m in leaks} >= {
+        "page GET recovery:plan",
+        "API get /api/recovery/plans/{plan_id}",
+        "API list GET /api/recovery/plans",
+    }
+    assert report.audit, "the leaked reads were recorded as disclosures and must be flagged"
     assert report.unexpected_denies == []
 
 

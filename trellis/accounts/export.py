@@ -47,7 +47,7 @@ def export_for(user: Any, *, channel: str = "export") -> dict[str, Any]:
         },
         "recovery_tracks": [
             {"kind": t.kind, "what": t.what, "since": t.since.isoformat()}
-            for t in RecoveryTrack.objects.filter(owner=user)
+            for t in RecoveryTrack.objects.filter(author=user)
         ],
         "entries": entries,
     }

@@ -59,24 +59,25 @@ def api_token_user(raw: str) -> User | None:
     return token.user
 
 
-@transaction.atomic
-def recovery_track_add(*, user: User, kind: str, what: str, since: date) -> RecoveryTrack:
-    errors = {}
-    if kind not in RecoveryTrack.Kind.values:
-        errors["kind"] = "Choose a substance or a behaviour."
-    if not what.strip():
-        errors["what"] = "Say in your own words what this track is about."
-    elif len(what) > 80:
-        errors["what"] = "Keep it under 80 characters."
-    if since > timezone.localdate():
-        errors["since"] = "The start date can't be in the future."
-    if errors:
-        raise ValidationError(errors)
-    return RecoveryTrack.objects.create(owner=user, kind=kind, what=what.strip(), since=since)
+def recovery_track_add(
+    *, user: User, kind: str, what: str, since: date, audience: str = ""
+) -> RecoveryTrack:
+    """The profile's quick "add a track" (the recovery pages offer the whole form)."""
+    from trellis.recovery.services import track_add
+    from trellis.sharing.registry import for_model
+    from trellis.sharing.services import default_audience
+
+    return track_add(
+        user=user,
+        kind=kind,
+        what=what,
+        since=since,
+        audience=audience or default_audience(user, for_model(RecoveryTrack)),
+    )
 
 
 @transaction.atomic
 def recovery_track_end(*, user: User, track_id: Any) -> None:
-    RecoveryTrack.objects.filter(owner=user, pk=track_id, ended_at__isnull=True).update(
+    RecoveryTrack.objects.filter(author=user, pk=track_id, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )

@@ -15,7 +15,7 @@ from trellis.core.forms import apply_errors
 from trellis.core.http import AuthedRequest
 from trellis.recovery.models import RecoveryTrack
 from trellis.sharing.registry import entry_types
-from trellis.sharing.services import audience_defaults_set, default_audience
+from trellis.sharing.services import audience_defaults_set, default_audiences
 
 from . import services
 from .export import export_for
@@ -34,7 +34,7 @@ class RecoveryTrackForm(forms.Form):
 def profile(request: AuthedRequest) -> HttpResponse:
     user = request.user
     types = entry_types()
-    initial = {et.label: default_audience(user, et) for et in types}
+    initial = default_audiences(user, types)
     form = ProfileForm(instance=user, prefix="p")
     audience_form = DefaultAudienceForm(entry_types=types, initial_map=initial, prefix="a")
     track_form = RecoveryTrackForm(prefix="t")
@@ -79,7 +79,7 @@ def profile(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "audience_form": audience_form,
             "track_form": track_form,
-            "tracks": RecoveryTrack.objects.filter(owner=user, ended_at__isnull=True),
+            "tracks": RecoveryTrack.objects.filter(author=user, ended_at__isnull=True),
         },
     )
 

@@ -80,6 +80,7 @@ def _mount() -> None:
     from trellis.checkins.api import router as checkins_router
     from trellis.journal.api import router as journal_router
     from trellis.meetings.api import router as meetings_router
+    from trellis.recovery.api import router as recovery_router
     from trellis.sharing.api import router as sharing_router
 
     api.add_router("/accounts", accounts_router)
@@ -88,6 +89,7 @@ def _mount() -> None:
     api.add_router("/checkins", checkins_router)
     api.add_router("/meetings", meetings_router)
     api.add_router("/agreements", agreements_router)
+    api.add_router("/recovery", recovery_router)
 
 
 _mount()

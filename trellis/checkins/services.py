@@ -37,7 +37,7 @@ class StaleVersion(Exception):
 
 
 def in_recovery(user: Any) -> bool:
-    return RecoveryTrack.objects.filter(owner=user, ended_at__isnull=True).exists()
+    return RecoveryTrack.objects.filter(author=user, ended_at__isnull=True).exists()
 
 
 def _int_in(

@@ -15,6 +15,8 @@ from trellis.couples.services import active_membership
 from trellis.journal.prompts import prompt_for_day
 from trellis.journal.selectors import journal_entries_for_reader
 from trellis.lib.dates import local_today
+from trellis.recovery.models import SupportMessage
+from trellis.recovery.selectors import home_notices
 from trellis.sharing.policy import record_reads
 
 
@@ -34,18 +36,26 @@ def home(request: AuthedRequest) -> HttpResponse:
     shared = list(journal_entries_for_reader(user, scope="shared")[:3])
     record_reads(user, shared, channel="page")
     membership = active_membership(user)
+    partner = partner_of(user) if membership else None
     # Only a count: how many clauses are due for a look together (no words, nothing to record).
     agreement = agreements_for_member(user).first() if membership else None
+    # A partner's recent "I'm struggling" message, to answer in one tap, and milestones reached
+    # this week (each read recorded only because it is shown).
+    support_messages, celebrations = home_notices(user, channel="page")
     return render(
         request,
         "core/home.html",
         {
             "membership": membership,
             "agreement_due": due_count(agreement, local_today(user.time_zone)),
-            "partner": partner_of(user),
-            "invitation": open_invitation_for(user),
+            "partner": partner,
+            # An open invitation matters only while the partner has not joined yet.
+            "invitation": open_invitation_for(user) if membership and partner is None else None,
             "shared": shared,
             "prompt": prompt_for_day(timezone.localdate().toordinal()),
+            "support_messages": support_messages,
+            "replies": list(SupportMessage.REPLIES.items()),
+            "celebrations": celebrations,
         },
     )
 

@@ -112,4 +112,4 @@ def checkins_for_dashboard(viewer: Any, days: int = DEFAULT_RANGE) -> DashboardD
 
 def has_recovery_track(viewer: Any) -> bool:
     """Whether the viewer is in recovery now (an open track): their charts include craving."""
-    return RecoveryTrack.objects.filter(owner_id=viewer.pk, ended_at__isnull=True).exists()
+    return RecoveryTrack.objects.filter(author_id=viewer.pk, ended_at__isnull=True).exists()

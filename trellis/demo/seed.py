@@ -3,7 +3,9 @@
 `seed_demo()` makes the people a newcomer signs in as: a couple (Alex, in recovery, and Sam),
 their therapist (Dr. Lee, with a fixed demo TOTP secret), and an unrelated couple (Casey and
 Riley), with weeks of journal entries in mixed audiences, and Alex and Sam's agreement with its
-history (made through the agreement services, as the couple would have). `seed_bench(couples, days)` adds
+history (made through the agreement services, as the couple would have), and Alex's recovery: his
+alcohol track shared with Sam, one lapse five weeks ago and his relapse-prevention plan saved
+twice. `seed_bench(couples, days)` adds
 couples with `days` of history for the benchmarks and query-count tests. Same seed, same data.
 """
 
@@ -142,12 +144,7 @@ def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
 
     couple = _couple(alex, sam, "Alex & Sam", since)
     other = _couple(casey, riley, "", since)
-    RecoveryTrack.objects.create(
-        owner=alex,
-        kind=RecoveryTrack.Kind.SUBSTANCE,
-        what="Alcohol",
-        since=(now - timedelta(days=97)).date(),
-    )
+    recovery_track(alex, since=(now - timedelta(days=97)).date())
     link = TherapistLink.objects.create(couple=couple, therapist=therapist, created_at=since)
     consent = Consent.objects.create(
         link=link,
@@ -168,6 +165,7 @@ def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
         [(alex, couple), (sam, couple)], days=days, rng=rng, end=now.date() - timedelta(days=1)
     )
     agreement_history(alex, sam, now=now)
+    recovery_history(alex, now=now)
     return DemoPeople(alex, sam, therapist, casey, riley, couple, other)
 
 
@@ -210,8 +208,8 @@ def checkin_history(
 
     in_recovery = set(
         RecoveryTrack.objects.filter(
-            owner__in=[u for u, _ in people], ended_at__isnull=True
-        ).values_list("owner_id", flat=True)
+            author__in=[u for u, _ in people], ended_at__isnull=True
+        ).values_list("author_id", flat=True)
     )
 
     # Where each scale tends to settle, and which way it eases over the weeks.
@@ -262,6 +260,162 @@ def checkin_history(
             )
     DailyCheckin.objects.bulk_create(rows, batch_size=500)
     return len(rows)
+
+
+# --- the demo recovery -----------------------------------------------------------------------
+
+# Alex's words, written for Trellis: calm, specific, his own.
+RECOVERY_GOAL = (
+    "No alcohol, one day at a time. When the evenings get long I reach for a person, not a drink."
+)
+LAPSE_WORDS = {
+    "what_led": (
+        "A late Friday at work, then drinks for a colleague who was leaving. I told myself one "
+        "glass was polite. I was tired and had not eaten since lunch."
+    ),
+    "what_helps": (
+        "Telling Sam the next morning instead of waiting. Going to the Saturday meeting and "
+        "saying it out loud there."
+    ),
+    "who_to_tell": "Sam, my sponsor Jo, and Dr. Lee at our next session.",
+    "impact": (
+        "Sam was hurt that I had not called before going. She said the honesty the next "
+        "morning helped."
+    ),
+    "prevention": (
+        "Leave work events after the first hour, eat before going, and text Jo on the way."
+    ),
+}
+# Two saves of Alex's relapse-prevention plan: the second adds what he learned from the lapse.
+PLAN_FIRST: dict[str, Any] = {
+    "situations": [
+        {
+            "situation": "Friday evenings after a hard week",
+            "coping": "Go to the gym straight from work and cook dinner with Sam.",
+        },
+        {
+            "situation": "Arguments with Sam that end with one of us leaving the room",
+            "coping": "Say 'I need twenty minutes', walk round the block, then come back.",
+        },
+        {
+            "situation": "Being home alone on weekday evenings",
+            "coping": "Call Jo, or go to the evening meeting on Brook Street.",
+        },
+    ],
+    "warning_signs": [
+        "Skipping meals and running on coffee",
+        "Going quiet with Sam and saying 'I'm fine'",
+        "Telling myself I have earned a break",
+        "Staying up late on my phone",
+    ],
+    "halt": ["tired", "lonely"],
+    "lifestyle": (
+        "A walk before work, the Tuesday football game, meals at the table with Sam, and "
+        "in bed by eleven."
+    ),
+    "lapse_plan": (
+        "Stop, and pour the rest away. Tell Sam within a day. Call Jo. Remember that one "
+        "evening does not undo the weeks before it: write down what led to it and what I "
+        "will do differently."
+    ),
+    "contacts": [
+        {
+            "name": "Jo (sponsor)",
+            "how": "Phone, any time before 11pm",
+            "email": "",
+            "notify": False,
+        },
+        {
+            "name": "My brother Dan",
+            "how": "Text first, he calls back",
+            "email": "",
+            "notify": False,
+        },
+    ],
+    "reasons": (
+        "I want to be someone Sam can trust again. I want clear mornings and to remember our "
+        "evenings. I like who I am when I am not hiding."
+    ),
+    "partner_can": (
+        "Ask me how I am doing and wait for the real answer. Say it kindly when you notice I "
+        "have gone quiet. It does not help to check my phone or count the bottles."
+    ),
+}
+PLAN_SECOND: dict[str, Any] = {
+    **PLAN_FIRST,
+    "situations": [
+        *PLAN_FIRST["situations"][:2],
+        {
+            "situation": "Work drinks and leaving parties",
+            "coping": "Eat first, stay one hour, text Jo when I arrive and when I leave.",
+        },
+    ],
+}
+
+
+def recovery_track(alex: User, *, since: date) -> RecoveryTrack:
+    """Alex's alcohol track, shared with Sam (before the check-ins: they ask about craving)."""
+    from trellis.recovery import services
+    from trellis.sharing.models import AuditEvent
+
+    # `what` is encrypted: compared here, not in SQL.
+    mine = RecoveryTrack.objects.filter(author=alex, kind=RecoveryTrack.Kind.SUBSTANCE)
+    track = next((t for t in mine.order_by("since") if t.what == "Alcohol"), None)
+    if track is None:
+        track = services.track_add(
+            user=alex,
+            kind=RecoveryTrack.Kind.SUBSTANCE,
+            what="Alcohol",
+            since=since,
+            goal=RECOVERY_GOAL,
+            audience=Audience.PARTNER,
+        )
+        at = datetime.combine(since, time(9, 0), tzinfo=UTC)
+        RecoveryTrack.objects.filter(pk=track.pk).update(created_at=at, updated_at=at)
+        AuditEvent.objects.filter(entry_id=track.pk).update(at=at, day=at.date())
+    return track
+
+
+def recovery_history(alex: User, *, now: datetime) -> None:
+    """One lapse about five weeks ago, shared with Sam, so the track shows a current run, the
+    recovery days kept across it and the milestones of the earlier run; and Alex's plan, for
+    Sam and Dr. Lee, saved twice. Safe to run again: nothing is added twice."""
+    from trellis.checkins.models import DailyCheckin
+    from trellis.recovery import services
+    from trellis.recovery.models import Lapse, PlanRevision, RecoveryPlan
+    from trellis.sharing.models import AuditEvent
+
+    track = recovery_track(alex, since=(now - timedelta(days=97)).date())
+    if not Lapse.objects.filter(track=track).exists():
+        day = (now - timedelta(days=36)).date()
+        lapse = services.lapse_log(
+            user=alex, track=track, local_date=day, audience=Audience.PARTNER, **LAPSE_WORDS
+        )
+        logged = datetime.combine(day + timedelta(days=1), time(8, 40), tzinfo=UTC)
+        Lapse.objects.filter(pk=lapse.pk).update(created_at=logged, updated_at=logged)
+        AuditEvent.objects.filter(entry_id=lapse.pk).update(at=logged, day=logged.date())
+        # That evening's check-in says so too.
+        DailyCheckin.objects.filter(author=alex, local_date=day).update(
+            recovery=DailyCheckin.Recovery.LAPSE
+        )
+
+    if RecoveryPlan.objects.filter(author=alex).exists():
+        return
+    plan = services.plan_save(user=alex, content=PLAN_FIRST, audience=Audience.PARTNER_THERAPIST)
+    plan = services.plan_save(
+        user=alex,
+        content=PLAN_SECOND,
+        audience=Audience.PARTNER_THERAPIST,
+        expected_version=plan.version,
+    )
+    first = datetime.combine((now - timedelta(days=60)).date(), time(19, 30), tzinfo=UTC)
+    second = datetime.combine((now - timedelta(days=33)).date(), time(20, 15), tzinfo=UTC)
+    RecoveryPlan.objects.filter(pk=plan.pk).update(created_at=first, updated_at=second)
+    PlanRevision.objects.filter(plan=plan, number=1).update(saved_at=first)
+    PlanRevision.objects.filter(plan=plan, number=2).update(saved_at=second)
+    saves = AuditEvent.objects.filter(entry_id=plan.pk)
+    saves.filter(action=AuditEvent.Action.CREATED).update(at=first, day=first.date())
+    saves.filter(action=AuditEvent.Action.EDITED).update(at=second, day=second.date())
 
 
 # --- the demo agreement ----------------------------------------------------------------------

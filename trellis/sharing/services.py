@@ -49,6 +49,20 @@ def default_audience(user: Any, entry_type: EntryType) -> Audience:
     return Audience(pref) if pref else entry_type.default_audience
 
 
+def default_audiences(user: Any, entry_types: list[EntryType]) -> dict[str, Audience]:
+    """`default_audience` of several entry types in one query (the settings page lists them
+    all: its cost must not grow with the number of registered types)."""
+    prefs = dict(
+        AudiencePreference.objects.filter(
+            user=user, entry_type__in=[et.label for et in entry_types]
+        ).values_list("entry_type", "audience")
+    )
+    return {
+        et.label: Audience(prefs[et.label]) if et.label in prefs else et.default_audience
+        for et in entry_types
+    }
+
+
 def current_couple_id(user: Any) -> Any:
     from trellis.couples.models import Membership
 
