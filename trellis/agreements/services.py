@@ -301,6 +301,25 @@ def proposal_create(
     return proposal, True
 
 
+def _require_open(current: AgreementProposal) -> None:
+    if current.status != AgreementProposal.Status.OPEN:
+        raise ValidationError(
+            {"proposal": f"This proposal was already answered ({current.get_status_display()})."}
+        )
+
+
+def _require_version(
+    current: AgreementProposal, expected_version: Any, locked: Agreement, message: str
+) -> None:
+    """Optimistic check: the person acted on the proposal as it was at `expected_version`."""
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": "Say which version of the proposal you read."}) from None
+    if expected != current.version:
+        raise Stale(message, current_version=locked.version)
+
+
 def _open_for_answer(
     locked: Agreement, proposal: AgreementProposal, user: Any, expected_version: Any
 ) -> AgreementProposal:
@@ -309,20 +328,32 @@ def _open_for_answer(
         raise NotYours("This proposal is not part of your agreement.")
     if current.author_id == user.pk:
         raise NotYours("Your partner answers your proposal; you can withdraw it.")
-    if current.status != AgreementProposal.Status.OPEN:
-        raise ValidationError(
-            {"proposal": f"This proposal was already answered ({current.get_status_display()})."}
-        )
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": "Say which version of the proposal you read."}) from None
-    if expected != current.version:
-        raise Stale(
-            "This proposal was revised after you opened it. Read it again before you answer.",
-            current_version=locked.version,
-        )
+    _require_open(current)
+    _require_version(
+        current,
+        expected_version,
+        locked,
+        "This proposal was revised after you opened it. Read it again before you answer.",
+    )
     return current
+
+
+def _decide(
+    proposal: AgreementProposal, user: Any, status: str, now: Any, **fields: Any
+) -> AgreementProposal:
+    """Close an open proposal (accepted, declined, countered, withdrawn) by `user`, with any
+    extra fields (the decline's words, the resulting version); its version goes up."""
+    proposal.status = status
+    proposal.decided_by = user
+    proposal.decided_at = now
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+    proposal.version += 1
+    proposal.updated_at = now
+    proposal.save(
+        update_fields=["status", "decided_by", "decided_at", "version", "updated_at", *fields]
+    )
+    return proposal
 
 
 def _snapshot(agreement: Agreement) -> list[list[str]]:
@@ -415,22 +446,7 @@ def proposal_accept(
         clause=clause,
         clauses=_snapshot(locked),
     )
-    current.status = AgreementProposal.Status.ACCEPTED
-    current.decided_by = user
-    current.decided_at = now
-    current.result_version = number
-    current.version += 1
-    current.updated_at = now
-    current.save(
-        update_fields=[
-            "status",
-            "decided_by",
-            "decided_at",
-            "result_version",
-            "version",
-            "updated_at",
-        ]
-    )
+    _decide(current, user, AgreementProposal.Status.ACCEPTED, now, result_version=number)
     locked.version = number
     locked.updated_at = now
     locked.save(update_fields=["version", "updated_at"])
@@ -446,17 +462,9 @@ def proposal_decline(
     reason = (reason or "").strip()
     if len(reason) > MAX_NOTE:
         raise ValidationError({"reason": f"Keep the reason under {MAX_NOTE:,} characters."})
-    now = timezone.now()
-    current.status = AgreementProposal.Status.DECLINED
-    current.decided_by = user
-    current.decided_at = now
-    current.response = reason
-    current.version += 1
-    current.updated_at = now
-    current.save(
-        update_fields=["status", "decided_by", "decided_at", "response", "version", "updated_at"]
+    return _decide(
+        current, user, AgreementProposal.Status.DECLINED, timezone.now(), response=reason
     )
-    return current
 
 
 @transaction.atomic
@@ -494,13 +502,7 @@ def proposal_counter(
         audience=audience,
         counter_to=current,
     )
-    now = timezone.now()
-    current.status = AgreementProposal.Status.COUNTERED
-    current.decided_by = user
-    current.decided_at = now
-    current.version += 1
-    current.updated_at = now
-    current.save(update_fields=["status", "decided_by", "decided_at", "version", "updated_at"])
+    _decide(current, user, AgreementProposal.Status.COUNTERED, timezone.now())
     return counter
 
 
@@ -512,18 +514,8 @@ def proposal_withdraw(*, author: Any, proposal: AgreementProposal) -> AgreementP
         raise NotYours("Only its author withdraws a proposal.")
     if current.status == AgreementProposal.Status.WITHDRAWN:
         return current
-    if current.status != AgreementProposal.Status.OPEN:
-        raise ValidationError(
-            {"proposal": f"This proposal was already answered ({current.get_status_display()})."}
-        )
-    now = timezone.now()
-    current.status = AgreementProposal.Status.WITHDRAWN
-    current.decided_by = author
-    current.decided_at = now
-    current.version += 1
-    current.updated_at = now
-    current.save(update_fields=["status", "decided_by", "decided_at", "version", "updated_at"])
-    return current
+    _require_open(current)
+    return _decide(current, author, AgreementProposal.Status.WITHDRAWN, timezone.now())
 
 
 @transaction.atomic
@@ -545,19 +537,13 @@ def proposal_rebase(
     current = AgreementProposal.objects.select_for_update().get(pk=proposal.pk)
     if current.author_id != author.pk or current.agreement_id != locked.pk:
         raise NotYours("Only its author revises a proposal.")
-    if current.status != AgreementProposal.Status.OPEN:
-        raise ValidationError(
-            {"proposal": f"This proposal was already answered ({current.get_status_display()})."}
-        )
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": "Say which version of the proposal you read."}) from None
-    if expected != current.version:
-        raise Stale(
-            "This proposal changed after you opened it. Read it again first.",
-            current_version=locked.version,
-        )
+    _require_open(current)
+    _require_version(
+        current,
+        expected_version,
+        locked,
+        "This proposal changed after you opened it. Read it again first.",
+    )
     terms = _clean_terms(
         agreement=locked,
         author=author,
