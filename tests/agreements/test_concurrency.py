@@ -12,14 +12,12 @@ retries that one error (the busy wait production does itself) and nothing else.
 
 from __future__ import annotations
 
-import random
-import threading
-import time
 from collections import Counter
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
+from tests.concurrency import together as race
 from tests.personas import build_people
 from trellis.agreements import selectors, services
 from trellis.agreements.models import (
@@ -38,49 +36,8 @@ Kind = AgreementProposal.Kind
 Status = AgreementProposal.Status
 
 
-def _shared_cache_lock(exc: Exception) -> bool:
-    return (
-        connection.vendor == "sqlite"
-        and isinstance(exc, OperationalError)
-        and "locked" in str(exc)
-        and connection.is_in_memory_db()
-    )
-
-
 def together(*calls, raising: bool = True):
-    """Run the calls in threads released at the same instant; their results, in order. Any
-    exception in a thread fails the test (with raising=False it is returned as the result)."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            while True:
-                try:
-                    results[i] = call()
-                    return
-                except OperationalError as exc:
-                    if not _shared_cache_lock(exc):
-                        raise
-                    STATS["retries"] += 1
-                    time.sleep(random.uniform(0.0005, 0.003))
-        except BaseException as exc:  # reported below
-            errors[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    if not raising:
-        return [e if e is not None else r for r, e in zip(results, errors, strict=True)]
-    assert errors == [None] * len(calls), errors
-    return results
+    return race(*calls, stats=STATS, raising=raising)
 
 
 def answered(call):

@@ -12,15 +12,13 @@ one error — the busy wait the production database does itself — and nothing 
 
 from __future__ import annotations
 
-import random
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection, connections
+from django.db import connection
 
+from tests.concurrency import together as race
 from tests.personas import build_people
 from tests.security.entries import make_meeting
 from trellis.checkins import services as checkins
@@ -32,48 +30,8 @@ RUNS = 25
 STATS: dict[str, int] = {"runs": 0, "retries": 0}
 
 
-def _shared_cache_lock(exc: Exception) -> bool:
-    return (
-        connection.vendor == "sqlite"
-        and isinstance(exc, OperationalError)
-        and "locked" in str(exc)
-        and connection.is_in_memory_db()
-    )
-
-
-def together(*calls):
-    """Run the calls in threads released at the same instant; their results, in order.
-    Any exception in a thread fails the test."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            while True:
-                try:
-                    results[i] = call()
-                    return
-                except OperationalError as exc:
-                    if not _shared_cache_lock(exc):
-                        raise
-                    STATS["retries"] += 1
-                    time.sleep(random.uniform(0.0005, 0.003))
-        except BaseException as exc:  # reported below
-            errors[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert errors == [None] * len(calls), errors
-    STATS["runs"] += 1
-    return results
+def together(*calls, raising: bool = True):
+    return race(*calls, stats=STATS, raising=raising)
 
 
 @pytest.fixture

@@ -406,15 +406,15 @@ def proposal_accept(
         clause.retired_in = number
         clause.save(update_fields=["retired_at", "retired_in"])
     else:
+        review_on = current.review_on or today + timedelta(days=DEFAULT_REVIEW_DAYS)
         if clause is None:
             clause = Clause.objects.create(
                 agreement=locked,
                 section=current.section,
                 created_at=now,
                 created_in=number,
-                review_on=current.review_on or today + timedelta(days=DEFAULT_REVIEW_DAYS),
+                review_on=review_on,
             )
-        review_on = current.review_on or today + timedelta(days=DEFAULT_REVIEW_DAYS)
         text = ClauseText.objects.create(
             author_id=current.author_id,
             couple_id=locked.couple_id,
