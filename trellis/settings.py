@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "trellis.checkins",
     "trellis.meetings",
     "trellis.agreements",
+    "trellis.clinic",
     "trellis.dashboard",
     "trellis.api",
     "trellis.demo",

@@ -77,6 +77,8 @@ class AuditEvent(models.Model):
         SPACE_ENDED = "space_ended", "Sharing in the couple space ended"
         TOKEN_CREATED = "token_created", "Created an API token"
         TOKEN_REVOKED = "token_revoked", "Revoked an API token"
+        THERAPIST_LINKED = "therapist_linked", "Linked the couple space with a therapist"
+        THERAPIST_LINK_ENDED = "therapist_link_ended", "A therapist link ended"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,289 @@
+"""Reads of the therapist workspace, each page in a fixed number of queries however many
+couples or entries there are (QUALITY P1, P3). Entries are only ever read through
+`sharing.visible_to`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import CharField, Count, Exists, Max, Min, OuterRef, QuerySet, Value
+from django.utils import timezone
+
+from trellis.couples.models import ConsentScope, Membership, TherapistLink
+from trellis.sharing.policy import visible_to
+from trellis.sharing.registry import entry_types
+
+from . import warnings
+from .models import Appointment, Homework, HomeworkAssignment, HomeworkCompletion, SessionNote
+
+
+@dataclass
+class PartnerConsent:
+    person_id: Any
+    name: str
+    scopes: list[str] = field(default_factory=list)  # entry type labels
+    until: datetime | None = None
+    purpose: str = ""
+
+    @property
+    def consented(self) -> bool:
+        return bool(self.scopes)
+
+
+@dataclass
+class CaseRow:
+    link: TherapistLink
+    partners: list[PartnerConsent]
+    signals: list[warnings.Signal]
+    last_shared_at: datetime | None
+    overdue: int
+    next_appointment: datetime | None
+    next_kind: str = ""
+
+    @property
+    def attention(self) -> int:
+        return len(self.signals) + (1 if self.overdue else 0)
+
+
+def _partners(links: list[TherapistLink], therapist: Any) -> dict[Any, list[PartnerConsent]]:
+    """Current members of each linked couple with the consent each gave this therapist: two
+    queries for any number of couples."""
+    couple_ids = [lk.couple_id for lk in links]
+    by_couple: dict[Any, list[PartnerConsent]] = defaultdict(list)
+    index: dict[tuple[Any, Any], PartnerConsent] = {}
+    for m in (
+        Membership.objects.filter(couple_id__in=couple_ids, left_at__isnull=True)
+        .select_related("user")
+        .order_by("joined_at")
+    ):
+        pc = PartnerConsent(m.user_id, m.user.display_name)
+        by_couple[m.couple_id].append(pc)
+        index[(m.couple_id, m.user_id)] = pc
+    now = timezone.now()
+    for couple_id, grantor_id, label, until, purpose in ConsentScope.objects.filter(
+        consent__therapist_id=therapist.pk,
+        consent__link__in=[lk.pk for lk in links],
+        consent__link__ended_at__isnull=True,
+        consent__withdrawn_at__isnull=True,
+        consent__expires_at__gt=now,
+    ).values_list(
+        "consent__link__couple_id",
+        "consent__grantor_id",
+        "entry_type",
+        "consent__expires_at",
+        "consent__purpose",
+    ):
+        found = index.get((couple_id, grantor_id))
+        if found is not None:
+            found.scopes.append(label)
+            found.until = until if found.until is None else max(found.until, until)
+            found.purpose = purpose
+    for pcs in by_couple.values():
+        for pc in pcs:
+            pc.scopes.sort()
+    return by_couple
+
+
+def _union_of_visible(viewer: Any, build: Any) -> QuerySet[Any] | None:
+    parts = [build(et, visible_to(viewer, et.model)) for et in entry_types()]
+    if not parts:
+        return None
+    first, *rest = parts
+    return first.union(*rest, all=True) if rest else first
+
+
+def caseload(therapist: Any, today: date | None = None) -> list[CaseRow]:
+    """Every couple linked to this therapist, the ones needing attention first."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    links = list(
+        TherapistLink.objects.filter(therapist_id=therapist.pk, ended_at__isnull=True)
+        .select_related("couple")
+        .order_by("created_at")
+    )
+    if not links:
+        return []
+    couple_ids = [lk.couple_id for lk in links]
+    partners = _partners(links, therapist)
+    signals: dict[Any, list[warnings.Signal]] = defaultdict(list)
+    for s in warnings.for_therapist(therapist, couple_ids, today):
+        signals[s.couple_id].append(s)
+
+    last: dict[Any, datetime] = {}
+    union = _union_of_visible(
+        therapist,
+        lambda et, qs: (
+            qs.filter(couple_id__in=couple_ids)
+            .order_by()
+            .values("couple_id")
+            .annotate(m=Max("created_at"))
+        ),
+    )
+    if union is not None:
+        for r in union:
+            if r["m"] is not None and (r["couple_id"] not in last or r["m"] > last[r["couple_id"]]):
+                last[r["couple_id"]] = r["m"]
+
+    overdue = dict(
+        HomeworkAssignment.objects.filter(
+            homework__therapist_id=therapist.pk,
+            homework__couple_id__in=couple_ids,
+            homework__cancelled_at__isnull=True,
+            homework__due_on__lt=today,
+        )
+        .exclude(
+            Exists(visible_to(therapist, HomeworkCompletion).filter(assignment_id=OuterRef("pk")))
+        )
+        .order_by()
+        .values("homework__couple_id")
+        .annotate(n=Count("id"))
+        .values_list("homework__couple_id", "n")
+    )
+    upcoming: dict[Any, tuple[datetime, str]] = {}
+    for a in (
+        Appointment.objects.filter(
+            therapist_id=therapist.pk,
+            couple_id__in=couple_ids,
+            cancelled_at__isnull=True,
+            starts_at__gte=now,
+        )
+        .order_by("starts_at")
+        .values("couple_id")
+        .annotate(first=Min("starts_at"))
+        .order_by()
+    ):
+        upcoming[a["couple_id"]] = (a["first"], "")
+
+    rows = [
+        CaseRow(
+            link=lk,
+            partners=partners.get(lk.couple_id, []),
+            signals=sorted(signals.get(lk.couple_id, []), key=lambda s: s.kind),
+            last_shared_at=last.get(lk.couple_id),
+            overdue=overdue.get(lk.couple_id, 0),
+            next_appointment=upcoming.get(lk.couple_id, (None, ""))[0],
+        )
+        for lk in links
+    ]
+    rows.sort(key=lambda r: (-r.attention, str(r.link.couple)))
+    return rows
+
+
+@dataclass
+class TimelineItem:
+    label: str
+    verbose_name: str
+    id: Any
+    author_id: Any
+    created_at: datetime
+    url_name: str
+
+
+def timeline(viewer: Any, couple_id: Any, limit: int = 40) -> list[TimelineItem]:
+    """What the viewer may read of one couple, newest first: which kind, by whom and when, in
+    one query over every entry type. Opening an item is what reads it (and records the read)."""
+    types = {et.label: et for et in entry_types()}
+    union = _union_of_visible(
+        viewer,
+        lambda et, qs: (
+            qs.filter(couple_id=couple_id)
+            .order_by()
+            .annotate(entry_kind=Value(et.label, output_field=CharField()))
+            .values("entry_kind", "id", "author_id", "created_at")
+        ),
+    )
+    if union is None:
+        return []
+    out = []
+    for r in union.order_by("-created_at")[:limit]:
+        et = types[r["entry_kind"]]
+        out.append(
+            TimelineItem(
+                et.label,
+                et.verbose_name,
+                r["id"],
+                r["author_id"],
+                r["created_at"],
+                et.detail_url_name,
+            )
+        )
+    return out
+
+
+@dataclass
+class HomeworkRow:
+    homework: Homework
+    # (assignee id, assignee name, completion the viewer may see or None)
+    assignees: list[tuple[Any, str, HomeworkCompletion | None]]
+    overdue: bool
+
+
+def homework_for_link(therapist: Any, link: TherapistLink, today: date) -> list[HomeworkRow]:
+    hws = list(
+        Homework.objects.filter(link=link, therapist_id=therapist.pk)
+        .prefetch_related("assignments__assignee")
+        .order_by("cancelled_at", "due_on")
+    )
+    done = {
+        c.assignment_id: c
+        for c in visible_to(therapist, HomeworkCompletion).filter(assignment__homework__link=link)
+    }
+    rows = []
+    for hw in hws:
+        assignees = [
+            (a.assignee_id, a.assignee.display_name, done.get(a.pk)) for a in hw.assignments.all()
+        ]
+        overdue = (
+            hw.cancelled_at is None
+            and hw.due_on < today
+            and any(c is None for _, _, c in assignees)
+        )
+        rows.append(HomeworkRow(hw, assignees, overdue))
+    return rows
+
+
+def my_homework(user: Any) -> list[tuple[HomeworkAssignment, HomeworkCompletion | None]]:
+    """The user's own homework in their current couple space, open first."""
+    rows = list(
+        HomeworkAssignment.objects.filter(
+            assignee_id=user.pk,
+            homework__cancelled_at__isnull=True,
+            homework__couple__memberships__user_id=user.pk,
+            homework__couple__memberships__left_at__isnull=True,
+        )
+        .select_related("homework", "homework__therapist")
+        .order_by("homework__due_on")
+    )
+    done = {
+        c.assignment_id: c
+        for c in HomeworkCompletion.objects.filter(author_id=user.pk, assignment__in=rows)
+    }
+    pairs = [(a, done.get(a.pk)) for a in rows]
+    pairs.sort(key=lambda p: (p[1] is not None, p[0].homework.due_on))
+    return pairs
+
+
+def upcoming_appointments(link: TherapistLink, limit: int = 5) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(
+            link=link, cancelled_at__isnull=True, starts_at__gte=timezone.now()
+        ).order_by("starts_at")[:limit]
+    )
+
+
+def notes_for_link(therapist: Any, link: TherapistLink) -> QuerySet[SessionNote]:
+    return SessionNote.objects.filter(therapist_id=therapist.pk, link=link)
+
+
+def member_links(user: Any) -> list[TherapistLink]:
+    """Every therapist link of the user's current couple space, active first."""
+    return list(
+        TherapistLink.objects.filter(
+            couple__memberships__user_id=user.pk, couple__memberships__left_at__isnull=True
+        )
+        .select_related("therapist")
+        .order_by("ended_at", "-created_at")
+    )
