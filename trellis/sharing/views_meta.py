@@ -12,8 +12,24 @@ from typing import Any, Literal
 # read: anyone the policy lets read the entry; author: its author only; list/search: pages that
 # show many entries; export: the author's export; respond: a reader who is the author's partner
 # (a member, never a therapist, never the author) answering it, e.g. acknowledging a trust
-# moment; couple: the id is a couple-scoped object (a meeting) for the current members only.
-Op = Literal["read", "author", "list", "search", "export", "respond", "couple"]
+# moment; couple: the id is a couple-scoped object (a meeting, a therapist link seen from the
+# couple's side) for the current members only; clinician: the id is the viewing therapist's own
+# object (their link to a couple, homework they assigned, an appointment, a private note, a
+# link invitation) and nobody else's; assignee: homework, for the partners it is assigned to
+# while they are members of its couple; clinic_admin: a clinic's membership or invitation, for
+# that clinic's active administrators only.
+Op = Literal[
+    "read",
+    "author",
+    "list",
+    "search",
+    "export",
+    "respond",
+    "couple",
+    "clinician",
+    "assignee",
+    "clinic_admin",
+]
 
 
 def entry_view(model: type[Any], op: Op) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
