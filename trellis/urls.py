@@ -21,5 +21,6 @@ urlpatterns = [
     path("agreements/", include("trellis.agreements.urls")),
     path("recovery/", include("trellis.recovery.urls")),
     path("dashboard/", include("trellis.dashboard.urls")),
+    path("clinic/", include("trellis.clinic.urls")),
     path("api/", api.urls),
 ]

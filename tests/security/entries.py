@@ -471,7 +471,47 @@ def _make_support_message(
     return _anchor(entry, couple_id)
 
 
+def _homework_link(couple_id: Any) -> Any:
+    """A therapist link of the couple (the one made first), or one made for the matrix with a
+    therapist of its own: homework is always assigned through a link."""
+    from trellis.accounts.models import User
+    from trellis.couples.models import TherapistLink
+
+    link = TherapistLink.objects.filter(couple_id=couple_id).order_by("created_at").first()
+    if link is not None:
+        return link
+    therapist, _ = User.objects.get_or_create(
+        email="matrix-homework@example.test",
+        defaults={"display_name": "Dr. Matrix", "role": "therapist"},
+    )
+    return TherapistLink.objects.create(couple_id=couple_id, therapist=therapist)
+
+
+def _make_homework(
+    author: Any, audience: str, body: str, title: str, *, couple_id: Any = KEEP
+) -> Any:
+    """Homework a therapist assigned to the author alone, done, the marker in the note. The
+    completion is an entry: its audience decides who sees that it was done."""
+    from trellis.clinic.models import Homework, HomeworkAssignment, HomeworkCompletion
+
+    home = current_couple_id(author) if couple_id is KEEP else couple_id
+    link = _homework_link(home)
+    hw = Homework.objects.create(
+        link=link,
+        couple_id=home,
+        therapist_id=link.therapist_id,
+        kind="task",
+        title="A walk together, from the matrix",
+        due_on=timezone.localdate(),
+    )
+    assignment = HomeworkAssignment.objects.create(homework=hw, assignee=author)
+    return HomeworkCompletion.objects.create(
+        author=author, couple_id=home, audience=audience, assignment=assignment, note=body
+    )
+
+
 ENTRY_FACTORIES: dict[str, Callable[..., Any]] = {
+    "homework": _make_homework,
     "journal": _make_journal,
     "checkin": _make_checkin,
     "trust_moment": _make_trust_moment,
@@ -937,6 +977,11 @@ PAGE_POSTS: dict[str, Callable[[Any], dict[str, Any]] | None] = {
     },
     "recovery:lapse_audience": _other_audience,
     "recovery:message_reply": lambda e: {"reply": "here"},
+    # --- clinic: who sees that a piece of homework was done, deleting that "done", and who
+    # has seen it.
+    "clinic:completion_audience": _other_audience,
+    "clinic:completion_delete": lambda e: {},
+    "clinic:completion_readers": None,
 }
 
 
@@ -1009,6 +1054,10 @@ API_REQUESTS: dict[tuple[str, str], Callable[[Any], ApiRequest]] = {
     ),
     ("put", "/api/recovery/lapses/{lapse_id}/audience"): lambda e: (_other_audience(e), {}),
     ("post", "/api/recovery/messages/{message_id}/reply"): lambda e: ({"reply": "here"}, {}),
+    ("put", "/api/clinic/completions/{completion_id}/audience"): lambda e: (
+        _other_audience(e),
+        {},
+    ),
 }
 
 

@@ -45,6 +45,7 @@ from django.urls.resolvers import RegexPattern
 
 from tests.oracle import CoupleObject, World
 from tests.oracle import Entry as OracleEntry
+from tests.security import clinic_objects as clinic
 from tests.security.entries import (
     COUPLE_STATES,
     EXTRA_ENTRIES,
@@ -148,6 +149,8 @@ class PageDiscovery:
     couple_pages: list[tuple[Route, str, type]] = field(
         default_factory=list
     )  # (route, label, model)
+    # The therapist workspace's objects: (route, label, op), see tests/security/clinic_objects.py
+    clinic_pages: list[tuple[Route, str, str]] = field(default_factory=list)
     plain_pages: list[Route] = field(default_factory=list)  # no parameters: crawlable
     api_id_paths: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
@@ -163,6 +166,21 @@ def discover_pages(routes: Iterable[Route]) -> PageDiscovery:
                 found.api_id_paths.add(r.openapi_path())
             continue
         meta = r.meta
+        if meta is not None and (
+            meta[1] in clinic.CLINIC_OPS
+            or (meta[1] in COUPLE_OPS and clinic.label_of(meta[0]) is not None)
+        ):
+            label = clinic.label_of(meta[0])
+            if label is None:
+                found.problems.append(
+                    f"{r.route} is tagged {meta[1]!r} for {meta[0]!r}, which has no factory in "
+                    "tests/security/clinic_objects.py: the matrix cannot check it"
+                )
+            elif not r.id_kwargs or not r.name or r.other_kwargs:
+                found.problems.append(f"{r.route} is tagged {meta[1]!r} but cannot be reversed")
+            else:
+                found.clinic_pages.append((r, label, meta[1]))
+            continue
         if meta is not None and meta[1] in COUPLE_OPS:
             model = meta[0]
             if model not in couple_models:
@@ -229,6 +247,7 @@ class ApiDiscovery:
     entry_ops: list[ApiOp] = field(default_factory=list)
     collection_ops: list[ApiOp] = field(default_factory=list)
     couple_ops: list[ApiOp] = field(default_factory=list)
+    clinic_ops: list[ApiOp] = field(default_factory=list)
     plain_gets: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -256,6 +275,30 @@ def discover_api(doc: dict[str, Any], api_id_paths: Iterable[str] = ()) -> ApiDi
                     )
                 elif method == "get":
                     found.plain_gets.append(path)
+                continue
+            if isinstance(tag, dict) and (
+                tag.get("op") in clinic.CLINIC_OPS
+                or (tag.get("op") in COUPLE_OPS and tag.get("entry_type") in clinic.clinic_models())
+            ):
+                if tag.get("entry_type") not in clinic.clinic_models():
+                    found.problems.append(
+                        f"{where}: x-sharing op {tag.get('op')!r} names {tag.get('entry_type')!r},"
+                        " which has no factory in tests/security/clinic_objects.py"
+                    )
+                elif len(path_params) != 1:
+                    found.problems.append(f"{where} is a clinic operation without one id")
+                else:
+                    found.clinic_ops.append(
+                        ApiOp(
+                            method,
+                            path,
+                            tag["entry_type"],
+                            tag["op"],
+                            path_params,
+                            query_params,
+                            bool(op.get("requestBody")),
+                        )
+                    )
                 continue
             if isinstance(tag, dict) and tag.get("op") in COUPLE_OPS:
                 if tag.get("entry_type") not in couple_labels:
@@ -642,6 +685,7 @@ def run_matrix(
     only_actors: set[str] | None = None,
     only_labels: set[str] | None = None,
     couple_objects: bool = True,
+    clinic_objects: bool = True,
 ) -> Report:
     """Run the whole matrix (or, for a quicker mutant check, only some actors, some entry types,
     and without the couple objects)."""
@@ -666,6 +710,10 @@ def run_matrix(
 
     every = list(made)
     _run_round(run, made, couple_made, pages, apis)
+    if clinic_objects:
+        clinic_made = clinic.build(people)
+        report.couple_objects += len(clinic_made)
+        _run_clinic(run, clinic_made, pages, apis)
     for specs in rounds[1:]:
         # A type a person has one of: the round before's are deleted before the next are made
         # (each with an id of its own, so that the record of reads tells the rounds apart).
@@ -1076,3 +1124,120 @@ def _audit(run: _Runner, made: list[Made]) -> None:
                 f"read row for {by_id[ev.entry_id].desc} filed under another owner"
             )
     run.report.allowed_non_author_reads = len(run.allowed_reads & rows)
+
+
+def _run_clinic(run: _Runner, made: list[clinic.MadeClinic], pages: Any, apis: Any) -> None:
+    """The therapist workspace's objects (tests/security/clinic_objects.py): every page and API
+    operation taking one's id, for every actor, against its own oracle; a denial is the plain
+    404 and changes nothing; and the crawl finds none of them on a page or API read of an actor
+    who may not see it."""
+    for actor, user in run.actors.items():
+        actor_id = user.pk if user is not None else None
+        anon = user is None
+        client = run.clients[actor]
+        for c in made:
+            _clinic_object(run, actor, actor_id, anon, client, c, pages, apis)
+        hidden = [
+            (s, c.desc)
+            for c in made
+            if not clinic.may_see(actor_id, c.label, c.obj)
+            for s in clinic.signs(c)
+        ]
+        urls = [reverse(r.name) for r in pages.plain_pages] + list(apis.plain_gets)
+        for url in urls:
+            resp = client.get(url)
+            for sign, desc in hidden:
+                run.report.crawl_checks += 1
+                if sign.encode() in resp.content:
+                    run.report.unexpected_allows.append(
+                        Mismatch(actor, desc, f"crawl GET {url}", "absent", "shown")
+                    )
+
+
+def _clinic_changed(run: _Runner, actor: str, c: Any, op: str, before: Any, allowed: bool) -> None:
+    after = clinic.snapshot(c.label, c.obj)
+    if after != before:
+        if not allowed:
+            run.report.unexpected_allows.append(
+                Mismatch(actor, c.desc, op, "unchanged", "the object changed")
+            )
+        clinic.restore(c)
+
+
+def _clinic_object(run, actor, actor_id, anon, client, c, pages, apis) -> None:
+    signs = [s.encode() for s in clinic.signs(c)]
+    model = type(c.obj)
+
+    def seen(resp: Any) -> bool:
+        return any(s in resp.content for s in signs)
+
+    for route, label, op_kind in pages.clinic_pages:
+        if label != c.label:
+            continue
+        expected = clinic.may_use(actor_id, c.label, c.obj, op_kind)
+
+        def url(pk: Any, route: Route = route) -> str:
+            return reverse(route.name, kwargs={kw: pk for kw in route.id_kwargs})
+
+        op = f"page GET {route.name}"
+        base = run.baseline(actor, route.name, "get", lambda u=url: client.get(u(uuid.uuid4())))
+        resp = client.get(url(c.obj.pk))
+        verdict = run.page_verdict(resp, anon, "get", base)
+        if verdict == "na":
+            run.post_only(op)
+        else:
+            if verdict == "allow" and not seen(resp):
+                verdict = "error"
+            if verdict != "allow" and seen(resp):
+                verdict = "allow"
+            run.record(actor, c, op, expected, verdict)
+        make = clinic.page_post(route.name)
+        op = f"page POST {route.name}"
+        before = clinic.snapshot(c.label, c.obj)
+        if make is None:
+            resp = client.post(url(c.obj.pk), {})
+            run.get_only(actor, c.desc, op, resp, anon)
+            _clinic_changed(run, actor, c, op, before, False)
+            continue
+        data = make(model.objects.get(pk=c.obj.pk))
+        base = run.baseline(
+            actor, route.name, "post", lambda u=url, d=data: client.post(u(uuid.uuid4()), d)
+        )
+        resp = client.post(url(c.obj.pk), data)
+        verdict = run.page_verdict(resp, anon, "post", base)
+        if verdict == "allow" and resp.status_code == 200 and b"errorlist" in resp.content:
+            verdict = "error"  # the form was refused: the valid data is not valid any more
+        run.record(actor, c, op, expected, verdict)
+        _clinic_changed(run, actor, c, op, before, expected)
+
+    for api_op in apis.clinic_ops:
+        if api_op.entry_type != c.label:
+            continue
+        expected = clinic.may_use(actor_id, c.label, c.obj, api_op.op)
+        param = api_op.path_params[0]
+        body, headers = clinic.api_request(
+            api_op.method, api_op.path, model.objects.get(pk=c.obj.pk), needs_body=api_op.has_body
+        )
+
+        def api_url(pk: Any, api_op: ApiOp = api_op, param: str = param) -> str:
+            return api_op.path.replace("{" + param + "}", str(pk))
+
+        key = f"API {api_op.method} {api_op.path}"
+        base = run.baseline(
+            actor,
+            api_op.path,
+            api_op.method,
+            lambda u=api_url, b=body, h=headers, o=api_op: api_call(
+                client, o.method, u(uuid.uuid4()), b, h
+            ),
+        )
+        before = clinic.snapshot(c.label, c.obj)
+        resp = api_call(client, api_op.method, api_url(c.obj.pk), body, headers)
+        verdict = run.api_verdict(resp, anon, base)
+        if verdict == "allow" and api_op.method == "get" and not seen(resp):
+            verdict = "error"
+        if verdict != "allow" and seen(resp):
+            verdict = "allow"
+        run.record(actor, c, key, expected, verdict)
+        if api_op.method != "get":
+            _clinic_changed(run, actor, c, key, before, expected)

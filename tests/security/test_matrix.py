@@ -26,11 +26,12 @@ from trellis.sharing import policy
 from trellis.sharing.registry import entry_types
 from trellis.sharing.views_meta import entry_view
 
-# Cells the matrix must reach at least: with eleven entry types (the four of recovery among
-# them, plans in five rounds), the weekly meeting and the agreement it checks about 18,250
+# Cells the matrix must reach at least: with twelve entry types (homework done among them) and
+# the therapist workspace's objects it checks about 21,750; with eleven entry types (the four
+# of recovery among them, plans in five rounds), the weekly meeting and the agreement, 18,250
 # (seven types gave ~13,200; five types and the meeting ~9,900; one entry type alone ~2,900).
 # A drop means discovery silently lost a surface.
-CELL_FLOOR = 18000
+CELL_FLOOR = 21000
 
 
 def test_discovery_sees_every_entry_surface():
@@ -227,7 +228,9 @@ def test_matrix_catches_a_planted_leak(people, monkeypatch, capsys):
         )
 
     monkeypatch.setattr(policy, "_visible_q", leaky)
-    report = run_matrix(people, only_actors={"author", "partner"}, couple_objects=False)
+    report = run_matrix(
+        people, only_actors={"author", "partner"}, couple_objects=False, clinic_objects=False
+    )
     with capsys.disabled():
         print(f"\n[S1 planted mutant] {report.summary()}")
     leaks = report.unexpected_allows
@@ -301,6 +304,7 @@ def test_matrix_catches_a_therapist_without_consent(people, monkeypatch, capsys)
         only_actors=therapists | {"other_couple_member"},
         only_labels={"journal", "checkin"},
         couple_objects=False,
+        clinic_objects=False,
     )
     with capsys.disabled():
         print(f"\n[S1 therapist mutant, therapists only] {report.summary()}")
@@ -319,6 +323,7 @@ def test_matrix_catches_a_dropped_reveal_gate(people, monkeypatch, capsys):
         only_actors={"author", "partner", "therapist_with_consent", "other_couple_member"},
         only_labels={"meeting_answer"},
         couple_objects=False,
+        clinic_objects=False,
     )
     with capsys.disabled():
         print(f"\n[S1 reveal-gate mutant] {report.summary()}")
@@ -357,6 +362,7 @@ def test_matrix_catches_a_non_member_answering_a_proposal(people, monkeypatch, c
         only_actors={"partner", "therapist_with_consent", "other_therapist", "other_couple_member"},
         only_labels={"agreement_proposal"},
         couple_objects=False,
+        clinic_objects=False,
     )
     with capsys.disabled():
         print(f"\n[S1 non-member mutant] {report.summary()}")
@@ -481,3 +487,32 @@ def test_denied_and_missing_look_the_same(people, client_for, random_id):
         assert denied.status_code == missing.status_code == 404
         assert denied.content == missing.content
         assert b"Only for Sam" not in denied.content
+
+
+def test_matrix_catches_a_therapist_opening_another_therapists_couple(people, monkeypatch, capsys):
+    """A clinic mutant: the lookup of a therapist's link forgets whose link it is, so any
+    therapist opens any couple's workspace page. The clinic objects' part of the matrix catches
+    it on the pages and the API, for the other therapists only."""
+    from trellis.clinic import selectors
+    from trellis.couples.models import TherapistLink
+
+    def careless(therapist, link_id, *, active=True):
+        if getattr(therapist, "role", "") != "therapist":
+            return None
+        qs = TherapistLink.objects.select_related("couple").filter(pk=link_id)
+        return (qs.filter(ended_at__isnull=True) if active else qs).first()
+
+    monkeypatch.setattr(selectors, "therapist_link", careless)
+    report = run_matrix(
+        people,
+        only_actors={"therapist_with_consent", "other_therapist", "partner"},
+        only_labels={"journal"},
+        couple_objects=False,
+    )
+    with capsys.disabled():
+        print(f"\n[S1 clinic mutant] {report.summary()}")
+    leaks = report.unexpected_allows
+    assert leaks, "a therapist opening another therapist's couple must be caught"
+    assert {m.actor for m in leaks} <= {"therapist_with_consent", "other_therapist"}
+    assert any(m.op == "page GET clinic:notes" for m in leaks), {m.op for m in leaks}
+    assert any(m.op.startswith("API get /api/clinic/caseload/") for m in leaks)

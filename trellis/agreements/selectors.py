@@ -193,6 +193,13 @@ def due_count(agreement: Agreement | None, today: date) -> int:
     ).count()
 
 
+def due_count_for_member(user: Any, today: date) -> int:
+    """`due_count` of the user's agreement, without fetching the agreement first (one query)."""
+    return Clause.objects.filter(
+        agreement__in=agreements_for_member(user), retired_at__isnull=True, review_on__lte=today
+    ).count()
+
+
 def retired_clauses(agreement: Agreement) -> QuerySet[Clause]:
     return Clause.objects.filter(agreement=agreement, retired_at__isnull=False).order_by(
         "-retired_at"

@@ -78,6 +78,7 @@ def _mount() -> None:
     from trellis.accounts.api import router as accounts_router
     from trellis.agreements.api import router as agreements_router
     from trellis.checkins.api import router as checkins_router
+    from trellis.clinic.api import router as clinic_router
     from trellis.journal.api import router as journal_router
     from trellis.meetings.api import router as meetings_router
     from trellis.recovery.api import router as recovery_router
@@ -90,6 +91,7 @@ def _mount() -> None:
     api.add_router("/meetings", meetings_router)
     api.add_router("/agreements", agreements_router)
     api.add_router("/recovery", recovery_router)
+    api.add_router("/clinic", clinic_router)
 
 
 _mount()

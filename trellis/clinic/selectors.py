@@ -12,12 +12,21 @@ from typing import Any
 from django.db.models import CharField, Count, Exists, Max, Min, OuterRef, QuerySet, Value
 from django.utils import timezone
 
-from trellis.couples.models import ConsentScope, Membership, TherapistLink
+from trellis.couples.models import Consent, ConsentScope, Membership, TherapistLink
 from trellis.sharing.policy import visible_to
 from trellis.sharing.registry import entry_types
 
 from . import warnings
-from .models import Appointment, Homework, HomeworkAssignment, HomeworkCompletion, SessionNote
+from .models import (
+    Appointment,
+    ClinicInvitation,
+    ClinicMember,
+    Homework,
+    HomeworkAssignment,
+    HomeworkCompletion,
+    LinkInvitation,
+    SessionNote,
+)
 
 
 @dataclass
@@ -95,15 +104,15 @@ def _union_of_visible(viewer: Any, build: Any) -> QuerySet[Any] | None:
     return first.union(*rest, all=True) if rest else first
 
 
-def caseload(therapist: Any, today: date | None = None) -> list[CaseRow]:
-    """Every couple linked to this therapist, the ones needing attention first."""
+def caseload(therapist: Any, today: date | None = None, link_id: Any = None) -> list[CaseRow]:
+    """Every couple linked to this therapist, the ones needing attention first (or only the
+    couple of `link_id`, for its own page)."""
     today = today or timezone.localdate()
     now = timezone.now()
-    links = list(
-        TherapistLink.objects.filter(therapist_id=therapist.pk, ended_at__isnull=True)
-        .select_related("couple")
-        .order_by("created_at")
-    )
+    active = TherapistLink.objects.filter(therapist_id=therapist.pk, ended_at__isnull=True)
+    if link_id is not None:
+        active = active.filter(pk=link_id)
+    links = list(active.select_related("couple").order_by("created_at"))
     if not links:
         return []
     couple_ids = [lk.couple_id for lk in links]
@@ -286,4 +295,116 @@ def member_links(user: Any) -> list[TherapistLink]:
         )
         .select_related("therapist")
         .order_by("ended_at", "-created_at")
+    )
+
+
+def ended_links(therapist: Any, limit: int = 50) -> list[TherapistLink]:
+    """The therapist's ended links, newest first (their private notes stay reachable)."""
+    return list(
+        TherapistLink.objects.filter(therapist_id=therapist.pk, ended_at__isnull=False).order_by(
+            "-ended_at"
+        )[:limit]
+    )
+
+
+def open_link_invitations(therapist: Any) -> list[LinkInvitation]:
+    return list(
+        LinkInvitation.objects.filter(
+            therapist_id=therapist.pk,
+            used_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).order_by("-created_at")
+    )
+
+
+def my_consents(user: Any, links: list[Any]) -> dict[Any, Consent]:
+    """The user's own active consent on each of these links (links or their ids; one query,
+    scopes prefetched), by link id."""
+    out: dict[Any, Consent] = {}
+    for c in (
+        Consent.objects.filter(
+            link_id__in=[getattr(lk, "pk", lk) for lk in links],
+            grantor_id=user.pk,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .prefetch_related("scopes")
+        .order_by("given_at")
+    ):
+        out[c.link_id] = c  # the newest wins
+    return out
+
+
+def due_homework_count(user: Any) -> int:
+    """How many of the user's homework items are open (not yet marked done): a number only."""
+    return (
+        HomeworkAssignment.objects.filter(
+            assignee_id=user.pk,
+            homework__cancelled_at__isnull=True,
+            homework__couple__memberships__user_id=user.pk,
+            homework__couple__memberships__left_at__isnull=True,
+            completion__isnull=True,
+        )
+        .order_by()
+        .count()
+    )
+
+
+def clinic_therapists(clinic: Any) -> list[ClinicMember]:
+    return list(
+        ClinicMember.objects.filter(
+            clinic=clinic, role=ClinicMember.Role.THERAPIST, ended_at__isnull=True
+        )
+        .select_related("user")
+        .order_by("joined_at")
+    )
+
+
+def open_clinic_invitations(clinic: Any) -> list[ClinicInvitation]:
+    return list(
+        ClinicInvitation.objects.filter(
+            clinic=clinic,
+            used_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).order_by("-created_at")
+    )
+
+
+def therapist_link(therapist: Any, link_id: Any, *, active: bool = True) -> TherapistLink | None:
+    """The therapist's own link (still active unless `active=False`), or None."""
+    if getattr(therapist, "role", "") != "therapist":
+        return None
+    qs = TherapistLink.objects.select_related("couple").filter(
+        pk=link_id, therapist_id=therapist.pk
+    )
+    if active:
+        qs = qs.filter(ended_at__isnull=True)
+    return qs.first()
+
+
+def prompt_sets_for(therapist: Any, couple_id: Any) -> list[Any]:
+    """The therapist's own meeting prompt sets that this couple may use."""
+    from django.db.models import Q
+
+    from trellis.meetings.models import PromptSet
+
+    return list(
+        PromptSet.objects.filter(author_id=therapist.pk, archived_at__isnull=True)
+        .filter(Q(couple__isnull=True) | Q(couple_id=couple_id))
+        .order_by("title")
+    )
+
+
+def clinic_member_for_admin(clinic: Any, member_id: Any) -> ClinicMember | None:
+    return (
+        ClinicMember.objects.select_related("user")
+        .filter(
+            pk=member_id,
+            clinic=clinic,
+            role=ClinicMember.Role.THERAPIST,
+            ended_at__isnull=True,
+        )
+        .first()
     )

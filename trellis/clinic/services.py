@@ -200,6 +200,18 @@ def clinic_member_end(*, admin: Any, member_id: Any) -> None:
 
 
 @transaction.atomic
+def clinic_invitation_cancel(*, admin: Any, invitation_id: Any) -> None:
+    clinic = admin_clinic(admin)
+    if clinic is None:
+        raise NotYours
+    n = ClinicInvitation.objects.filter(
+        pk=invitation_id, clinic=clinic, used_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=timezone.now())
+    if not n:
+        raise NotYours
+
+
+@transaction.atomic
 def therapist_policy_set(*, therapist: Any, accepts_confidences: bool) -> None:
     _require_therapist(therapist)
     therapist.accepts_confidences = bool(accepts_confidences)
@@ -419,17 +431,24 @@ def homework_assign(
     if not chosen or not chosen <= members:
         raise ValidationError({"assignees": "Choose one or both partners."})
     ref = _validate_ref(kind, ref, link)
-    hw = Homework.objects.create(
-        link=link,
-        couple_id=link.couple_id,
-        therapist=therapist,
-        kind=kind,
-        ref=ref,
-        title=title,
-        instructions=instructions,
-        due_on=due_on,
-        idempotency_key=idempotency_key[:80],
-    )
+    try:
+        with transaction.atomic():
+            hw = Homework.objects.create(
+                link=link,
+                couple_id=link.couple_id,
+                therapist=therapist,
+                kind=kind,
+                ref=ref,
+                title=title,
+                instructions=instructions,
+                due_on=due_on,
+                idempotency_key=idempotency_key[:80],
+            )
+    except IntegrityError:
+        # The same key sent twice at once: the other request made it; give back that one.
+        if not idempotency_key:
+            raise
+        return Homework.objects.get(therapist_id=therapist.pk, idempotency_key=idempotency_key[:80])
     HomeworkAssignment.objects.bulk_create(
         [HomeworkAssignment(homework=hw, assignee_id=a) for a in sorted(chosen)]
     )
@@ -524,6 +543,17 @@ def homework_complete(
     except IntegrityError:
         return HomeworkCompletion.objects.get(assignment=a), False
     return done, True
+
+
+@transaction.atomic
+def completion_delete(*, user: Any, completion: HomeworkCompletion, channel: str = "page") -> None:
+    """The author takes back their "done" (and its note); the homework is open for them again."""
+    if completion.author_id != user.pk:
+        raise PermissionError("Only the author deletes an entry.")
+    audit(
+        owner=user, actor=user, action=AuditEvent.Action.DELETED, entry=completion, channel=channel
+    )
+    completion.delete()
 
 
 # --- appointments and notes -----------------------------------------------------------------

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 RULES: dict[str, tuple[str, str]] = {
@@ -85,7 +85,7 @@ def _start_of(day: date) -> datetime:
 def evaluate(
     base: Base, today: date, *, pause_filter: Callable[[QuerySet[Any]], QuerySet[Any]]
 ) -> list[Signal]:
-    """Every rule over `base(Model)` querysets; four queries whatever the number of couples."""
+    """Every rule over `base(Model)` querysets; two queries whatever the number of couples."""
     from trellis.checkins.models import DailyCheckin, TrustPractice
     from trellis.recovery.models import Lapse, SupportMessage
 
@@ -115,25 +115,29 @@ def evaluate(
             out.append(Signal(*key, "missed_checkins"))
         if r["low_safety"] >= 2:
             out.append(Signal(*key, "low_safety"))
-    for r in (
+    # Lapses, "I'm struggling" messages and pauses in one query (a UNION keeps each row once).
+    paused = (
+        pause_filter(TrustPractice.objects.filter(paused_at__isnull=False))
+        .order_by()
+        .annotate(kind=Value("paused", output_field=CharField()))
+        .values("couple_id", "paused_by_id", "kind")
+    )
+    events = (
         base(Lapse)
         .filter(local_date__gte=today - timedelta(days=13))
         .order_by()
-        .values("couple_id", "author_id")
-        .distinct()
-    ):
-        out.append(Signal(r["couple_id"], r["author_id"], "lapse"))
-    for r in (
+        .annotate(kind=Value("lapse", output_field=CharField()))
+        .values("couple_id", "author_id", "kind")
+    ).union(
         base(SupportMessage)
         .filter(created_at__gte=_start_of(recent))
         .order_by()
-        .values("couple_id", "author_id")
-        .distinct()
-    ):
-        out.append(Signal(r["couple_id"], r["author_id"], "support"))
-    paused = pause_filter(TrustPractice.objects.filter(paused_at__isnull=False))
-    for couple_id, by in paused.values_list("couple_id", "paused_by_id"):
-        out.append(Signal(couple_id, by, "paused"))
+        .annotate(kind=Value("support", output_field=CharField()))
+        .values("couple_id", "author_id", "kind"),
+        paused,
+    )
+    for r in events:
+        out.append(Signal(r["couple_id"], r["author_id"], r["kind"]))
     return out
 
 

@@ -8,16 +8,16 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_http_methods
 
-from trellis.agreements.selectors import agreements_for_member, due_count
+from trellis.agreements.selectors import due_count_for_member
+from trellis.clinic.selectors import due_homework_count
+from trellis.clinic.warnings import for_person
 from trellis.core.http import AuthedRequest
-from trellis.couples.selectors import open_invitation_for, partner_of
-from trellis.couples.services import active_membership
+from trellis.couples.selectors import membership_and_partner, open_invitation_for
 from trellis.journal.prompts import prompt_for_day
 from trellis.journal.selectors import journal_entries_for_reader
 from trellis.lib.dates import local_today
 from trellis.recovery.models import SupportMessage
 from trellis.recovery.selectors import home_notices
-from trellis.sharing.policy import record_reads
 
 
 @require_http_methods(["GET"])
@@ -34,20 +34,24 @@ def home(request: AuthedRequest) -> HttpResponse:
 
     user = request.user
     shared = list(journal_entries_for_reader(user, scope="shared")[:3])
-    record_reads(user, shared, channel="page")
-    membership = active_membership(user)
-    partner = partner_of(user) if membership else None
+    membership, partner = membership_and_partner(user)
     # Only a count: how many clauses are due for a look together (no words, nothing to record).
-    agreement = agreements_for_member(user).first() if membership else None
+    today = local_today(user.time_zone)
+    agreement_due = due_count_for_member(user, today) if membership else 0
     # A partner's recent "I'm struggling" message, to answer in one tap, and milestones reached
-    # this week (each read recorded only because it is shown).
-    support_messages, celebrations = home_notices(user, channel="page")
+    # this week (each read recorded only because it is shown, with the journal entries above,
+    # in one INSERT).
+    support_messages, celebrations = home_notices(user, channel="page", also_read=shared)
+    # The person's own warning signs (from their own entries only) and open homework, shown
+    # gently and only when there is something to show.
+    signs = [s.gentle for s in for_person(user, today)] if user.role == "member" else []
+    homework_due = due_homework_count(user) if membership else 0
     return render(
         request,
         "core/home.html",
         {
             "membership": membership,
-            "agreement_due": due_count(agreement, local_today(user.time_zone)),
+            "agreement_due": agreement_due,
             "partner": partner,
             # An open invitation matters only while the partner has not joined yet.
             "invitation": open_invitation_for(user) if membership and partner is None else None,
@@ -56,6 +60,8 @@ def home(request: AuthedRequest) -> HttpResponse:
             "support_messages": support_messages,
             "replies": list(SupportMessage.REPLIES.items()),
             "celebrations": celebrations,
+            "signs": signs,
+            "homework_due": homework_due,
         },
     )
 

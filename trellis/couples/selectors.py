@@ -17,6 +17,20 @@ def partner_of(user: Any) -> Any:
     return m.user if m else None
 
 
+def membership_and_partner(user: Any) -> tuple[Membership | None, Any]:
+    """The user's current membership and the other current member of that couple space (or
+    None), in one query."""
+    mine = Membership.objects.filter(user=user, left_at__isnull=True).values("couple_id")
+    rows = list(
+        Membership.objects.filter(couple_id__in=mine, left_at__isnull=True)
+        .select_related("user")
+        .order_by("joined_at")[:2]
+    )
+    membership = next((m for m in rows if m.user_id == user.pk), None)
+    partner = next((m.user for m in rows if m.user_id != user.pk), None)
+    return membership, partner
+
+
 def open_invitation_for(user: Any) -> Invitation | None:
     mine = Membership.objects.filter(user=user, left_at__isnull=True).values("couple_id")
     inv = (

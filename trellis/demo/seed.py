@@ -5,7 +5,9 @@ their therapist (Dr. Lee, with a fixed demo TOTP secret), and an unrelated coupl
 Riley), with weeks of journal entries in mixed audiences, and Alex and Sam's agreement with its
 history (made through the agreement services, as the couple would have), and Alex's recovery: his
 alcohol track shared with Sam, one lapse five weeks ago and his relapse-prevention plan saved
-twice. `seed_bench(couples, days)` adds
+twice; and Dr. Lee's practice (`clinic_history`): the clinic "Harbour Counselling" with its
+administrator, Alex and Sam's consents, homework, appointments and private notes, and three more
+couples whose shared check-ins raise a flag or two on the caseload. `seed_bench(couples, days)` adds
 couples with `days` of history for the benchmarks and query-count tests. Same seed, same data.
 """
 
@@ -63,6 +65,7 @@ class DemoPeople:
     riley: User
     couple: Couple
     other_couple: Couple
+    admin: User | None = None
 
 
 def _user(
@@ -136,25 +139,19 @@ def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
     casey = _user(f"casey@{DEMO_DOMAIN}", "Casey", pronouns="they/them", password=DEMO_PASSWORD)
     riley = _user(f"riley@{DEMO_DOMAIN}", "Riley", pronouns="he/him", password=DEMO_PASSWORD)
 
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    if not Authenticator.objects.filter(user=therapist, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(therapist, DEMO_TOTP_SECRET)
+    admin = _user(
+        f"admin@{DEMO_DOMAIN}",
+        "Robin Hale",
+        role=User.Role.CLINIC_ADMIN,
+        password=DEMO_PASSWORD,
+    )
+    _demo_totp(therapist)
+    _demo_totp(admin)
 
     couple = _couple(alex, sam, "Alex & Sam", since)
     other = _couple(casey, riley, "", since)
     recovery_track(alex, since=(now - timedelta(days=97)).date())
     link = TherapistLink.objects.create(couple=couple, therapist=therapist, created_at=since)
-    consent = Consent.objects.create(
-        link=link,
-        grantor=alex,
-        therapist=therapist,
-        purpose="Couples therapy sessions",
-        given_at=since,
-        expires_at=now + timedelta(days=180),
-    )
-    ConsentScope.objects.create(consent=consent, entry_type="journal")
     journal_history(
         [(alex, couple), (sam, couple), (casey, other), (riley, other)],
         days=days,
@@ -166,7 +163,17 @@ def seed_demo(*, days: int = 42, seed: int = 7) -> DemoPeople:
     )
     agreement_history(alex, sam, now=now)
     recovery_history(alex, now=now)
-    return DemoPeople(alex, sam, therapist, casey, riley, couple, other)
+    clinic_history(therapist, admin, alex, sam, link, now=now, rng=rng)
+    return DemoPeople(alex, sam, therapist, casey, riley, couple, other, admin)
+
+
+def _demo_totp(user: User) -> None:
+    """The demo's fixed TOTP secret (printed by `seed_demo`; `demo_totp` shows the code)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 @transaction.atomic
@@ -603,3 +610,214 @@ def agreement_history(alex: User, sam: User, *, now: datetime) -> Any:
     Clause.objects.filter(pk=meetings_clause).update(review_on=due, review_every_days=30)
     ClauseText.objects.filter(proposal=meetings).update(review_on=due)
     return Agreement.objects.get(pk=agreement.pk)
+
+
+# --- the demo practice -----------------------------------------------------------------------
+
+CLINIC_NAME = "Harbour Counselling"
+# Dr. Lee's words, written for Trellis: brief, clinical, the therapist's own.
+NOTE_SESSION = (
+    "Joint session. Alex described the lapse and what he has changed since; Sam said the honesty "
+    "the next morning mattered more to her than the slip itself. Both engaged. Agreed: the weekly "
+    "meeting stays on Sundays; trust-building homework for both. Next: review the disclosure "
+    "preferences Sam is drafting."
+)
+NOTE_REFERRAL = (
+    "Alex reports poor sleep and low energy for several weeks. With his agreement, suggested he "
+    "see his GP to rule out a physical cause before we move to the next sensate-focus stage."
+)
+# Three more couples Dr. Lee sees: (first, second, couple name, how their shared check-ins go).
+OTHER_COUPLES = (
+    ("Maya", "Chris", "Maya & Chris", "rising_craving"),
+    ("Priya", "Dan", "Priya & Dan", "missed_checkins"),
+    ("Noah", "Eli", "Noah & Eli", "steady"),
+)
+
+
+def _consent(
+    link: TherapistLink, grantor: User, scopes: list[str], *, given: datetime, days: int = 90
+) -> Consent:
+    consent = Consent.objects.create(
+        link=link,
+        grantor=grantor,
+        therapist=link.therapist,
+        purpose="Couples therapy",
+        given_at=given,
+        expires_at=given + timedelta(days=days),
+    )
+    ConsentScope.objects.bulk_create([ConsentScope(consent=consent, entry_type=s) for s in scopes])
+    return consent
+
+
+def clinic_history(
+    therapist: User,
+    admin: User,
+    alex: User,
+    sam: User,
+    link: TherapistLink,
+    *,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    """Dr. Lee's practice: the clinic and its administrator; Alex's and Sam's consents (each
+    their own); three pieces of homework (one open for both, one Alex did and shared, one Sam did
+    and shared); a session next week and a booster in six weeks; two private notes; and three
+    more couples whose shared check-ins make the caseload show a rising-craving flag on one and
+    missed check-ins on another. Safe to run again: nothing is added twice."""
+    from trellis.clinic import services
+    from trellis.clinic.models import (
+        Appointment,
+        Clinic,
+        ClinicMember,
+        Homework,
+        HomeworkCompletion,
+        SessionNote,
+    )
+
+    if Clinic.objects.filter(name=CLINIC_NAME, members__user=admin).exists():
+        return
+    clinic = services.clinic_create(name=CLINIC_NAME, admin=admin)
+    ClinicMember.objects.create(clinic=clinic, user=therapist, role=ClinicMember.Role.THERAPIST)
+
+    given = now - timedelta(days=20)
+    _consent(
+        link,
+        alex,
+        ["journal", "checkin", "recovery_track", "recovery_lapse", "homework"],
+        given=given,
+    )
+    _consent(link, sam, ["checkin", "meeting_answer", "homework"], given=given)
+    # Since they consented, the check-ins they already share with each other include Dr. Lee.
+    from trellis.checkins.models import DailyCheckin
+
+    DailyCheckin.objects.filter(
+        author__in=[alex, sam], audience=Audience.PARTNER, created_at__gte=given
+    ).update(audience=Audience.PARTNER_THERAPIST)
+
+    today = now.date()
+
+    def assign(kind: str, title: str, due: int, who: list[User], ref: str = "", **kw: Any) -> Any:
+        hw = services.homework_assign(
+            therapist=therapist,
+            link_id=link.pk,
+            kind=kind,
+            title=title,
+            due_on=today + timedelta(days=max(due, 0)),
+            assignees=[u.pk for u in who],
+            ref=ref,
+            **kw,
+        )
+        at = now - timedelta(days=max(7 - due, 2))
+        Homework.objects.filter(pk=hw.pk).update(due_on=today + timedelta(days=due), created_at=at)
+        return hw
+
+    def done(user: User, hw: Any, days_ago: int, note: str) -> None:
+        completion, _ = services.homework_complete(
+            user=user, homework_id=hw.pk, note=note, audience=Audience.PARTNER_THERAPIST
+        )
+        at = datetime.combine(today - timedelta(days=days_ago), time(19, 10), tzinfo=UTC)
+        HomeworkCompletion.objects.filter(pk=completion.pk).update(created_at=at, updated_at=at)
+
+    assign(
+        "journal_prompt",
+        "Write about one small thing that felt trustworthy this week",
+        3,
+        [alex, sam],
+        ref="trust-small",
+        instructions="A few lines each is plenty. Share it with each other if you want to.",
+    )
+    evenings = assign(
+        "task",
+        "Plan two evenings this week around a person, not a drink",
+        -4,
+        [alex],
+        instructions="Write down who you will see or call, and when.",
+    )
+    done(alex, evenings, 5, "Football on Tuesday with Dan, and Thursday dinner at Jo's.")
+    closeness = assign(
+        "meeting_prompts",
+        "Use the closeness prompts at your Sunday meeting",
+        4,
+        [alex, sam],
+        ref="closeness",
+    )
+    done(sam, closeness, 1, "We did it on Sunday. Easier to talk than I expected.")
+
+    for days, kind in ((7, Appointment.Kind.SESSION), (42, Appointment.Kind.BOOSTER)):
+        when = datetime.combine(today + timedelta(days=days), time(17, 0), tzinfo=UTC)
+        services.appointment_create(therapist=therapist, link_id=link.pk, starts_at=when, kind=kind)
+    services.note_create(
+        therapist=therapist,
+        link_id=link.pk,
+        kind=SessionNote.Kind.SESSION,
+        on_date=today - timedelta(days=5),
+        body=NOTE_SESSION,
+    )
+    services.note_create(
+        therapist=therapist,
+        link_id=link.pk,
+        kind=SessionNote.Kind.REFERRAL,
+        on_date=today - timedelta(days=5),
+        body=NOTE_REFERRAL,
+        referral_to="Alex's GP",
+    )
+    _other_couples(therapist, now=now, rng=rng)
+
+
+def _other_couples(therapist: User, *, now: datetime, rng: random.Random) -> None:
+    """Three couples with two weeks of check-ins shared with Dr. Lee (each partner consented
+    to check-ins), shaped so the warning signs have something to say."""
+    from trellis.checkins.models import DailyCheckin
+    from trellis.clinic import services
+
+    today = now.date()
+    since = now - timedelta(days=60)
+    rows = []
+    for index, (first, second, name, story) in enumerate(OTHER_COUPLES):
+        a = _user(f"{first.lower()}@{DEMO_DOMAIN}", first, password=DEMO_PASSWORD)
+        b = _user(f"{second.lower()}@{DEMO_DOMAIN}", second, password=DEMO_PASSWORD)
+        couple = _couple(a, b, name, since)
+        link = TherapistLink.objects.create(couple=couple, therapist=therapist, created_at=since)
+        for person in (a, b):
+            _consent(link, person, ["checkin"], given=since + timedelta(days=1))
+        if story == "rising_craving":
+            RecoveryTrack.objects.create(
+                author=a,
+                couple=couple,
+                audience=Audience.PARTNER_THERAPIST,
+                kind=RecoveryTrack.Kind.BEHAVIOUR,
+                what="Gambling",
+                since=(now - timedelta(days=120)).date(),
+            )
+        else:
+            when = datetime.combine(today + timedelta(days=2 + 7 * index), time(16, 0), tzinfo=UTC)
+            services.appointment_create(therapist=therapist, link_id=link.pk, starts_at=when)
+        for person_index, person in enumerate((a, b)):
+            for ago in range(13, 0, -1):
+                if story == "missed_checkins" and person_index == 1 and ago <= 3:
+                    continue  # Dan has not checked in for three days
+                if story == "missed_checkins" and person_index == 0 and ago % 3 == 0:
+                    continue
+                craving = None
+                if story == "rising_craving" and person_index == 0:
+                    craving = (6 if ago <= 6 else 2) + rng.choice([0, 0, 1])
+                day = today - timedelta(days=ago)
+                at = datetime.combine(day, time(21, rng.randrange(0, 59)), tzinfo=UTC)
+                rows.append(
+                    DailyCheckin(
+                        author=person,
+                        couple=couple,
+                        audience=Audience.PARTNER_THERAPIST,
+                        local_date=day,
+                        mood=rng.choice([3, 3, 4]),
+                        stress=rng.choice([2, 3, 3]),
+                        sleep=rng.choice([3, 4]),
+                        closeness=rng.choice([3, 4]),
+                        safety=rng.choice([3, 4, 4]),
+                        craving=craving,
+                        recovery=DailyCheckin.Recovery.KEPT if craving is not None else "",
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+    DailyCheckin.objects.bulk_create(rows)

@@ -15,7 +15,7 @@ from trellis.demo.seed import (
 
 
 class Command(BaseCommand):
-    help = "Create the demo couple, therapist and second couple (deterministic); optional bench couples."
+    help = "Create the demo couples, therapist and clinic (deterministic); optional bench couples."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=42, help="Days of journal history.")
@@ -50,5 +50,7 @@ class Command(BaseCommand):
                 f"  sam@{d}         Alex's partner\n"
                 f"  therapist@{d}   Dr. Jordan Lee, therapist; two-factor secret {DEMO_TOTP_SECRET}\n"
                 "                 (current code: uv run python manage.py demo_totp)\n"
+                f"  admin@{d}       Robin Hale, administrator of Harbour Counselling (same\n"
+                "                 two-factor secret; sees the clinic's therapists, never a couple)\n"
                 f"  casey@{d}       another couple (sees none of Alex & Sam's entries)\n"
             )
