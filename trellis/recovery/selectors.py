@@ -8,6 +8,7 @@ that lapse: the count stays honest, and the lapse's words stay private. The laps
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from trellis.lib.dates import local_now, local_today
+from trellis.sharing.models import SharedEntry
 from trellis.sharing.policy import get_own_or_404, get_visible_or_404, record_reads, visible_to
 
 from . import counting
@@ -102,15 +104,16 @@ def _recent_messages(reader: Any, days: int) -> list[SupportMessage]:
 
 
 def home_notices(
-    reader: Any, *, channel: str, days: int = 7
+    reader: Any, *, channel: str, days: int = 7, also_read: Iterable[SharedEntry] = ()
 ) -> tuple[list[SupportMessage], list[tuple[RecoveryTrack, counting.Milestone]]]:
     """What the home page shows from recovery: others' recent "I'm struggling" messages, and
     the milestones of open tracks the reader may see (their own and those shared with them)
     reached in the last `days` days, the latest per track. Only what is shown is recorded as
-    read, in one INSERT: a home page that merely looked for milestones reads nothing."""
+    read, in one INSERT (with `also_read`, the page's other entries): a home page that merely
+    looked for milestones reads nothing."""
     messages = _recent_messages(reader, days)
     celebrations = _celebrations(reader, days)
-    record_reads(reader, [*messages, *(t for t, _ in celebrations)], channel=channel)
+    record_reads(reader, [*also_read, *messages, *(t for t, _ in celebrations)], channel=channel)
     return messages, celebrations
 
 
