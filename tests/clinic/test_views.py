@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.personas import PASSWORD, People, build_people, give_consent, make_user
+from tests.security.matrix import mark_reauthenticated
 from trellis.checkins.models import DailyCheckin
 from trellis.clinic import services
 from trellis.clinic.models import (
@@ -408,9 +409,26 @@ def test_withdrawal_takes_effect_on_the_therapists_very_next_request(world: Worl
     assert lee.get(api).status_code == 200
     assert detail in lee.get(couple).content.decode()
     assert "Alex" in lee.get(reverse("clinic:caseload")).content.decode()
+    timeline_api = f"/api/clinic/caseload/{world.link.pk}"
+    lists = ["/api/journal/entries", timeline_api, reverse("journal:list") + "?scope=shared"]
+    for url in lists:
+        assert str(entry.pk) in lee.get(url).content.decode(), url
+
+    def exported() -> str:
+        mark_reauthenticated(lee, p.lee)
+        r = lee.post(reverse("accounts:export_download"))
+        assert r.status_code == 200
+        return r.content.decode()
+
+    # A therapist's export is their own practice: it never carries a partner's entry, before
+    # or after a withdrawal (there is no export of a partner's words to "not yet download").
+    assert str(entry.pk) not in exported()
 
     r = _client(p.alex).post(reverse("clinic:consent_withdraw", args=[world.link.pk]))
     assert r.status_code == 302
+    for url in lists:
+        assert str(entry.pk) not in lee.get(url).content.decode(), url
+    assert str(entry.pk) not in exported()
 
     assert lee.get(detail).status_code == 404
     assert lee.get(card).status_code == 404
