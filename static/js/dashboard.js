@@ -186,18 +186,27 @@
     }
   }
 
+  function upgradeOrLeave(el) {
+    try {
+      upgrade(el);
+    } catch (e) {
+      // Leave the server-rendered chart in place.
+      el.hidden = true;
+      var fig = el.closest(".dash-chart");
+      if (fig) fig.classList.remove("is-live");
+    }
+  }
+
+  // One chart per task: six charts built in one go block the main thread for long enough to
+  // delay a tap on a slow phone (QUALITY P7); between charts the browser can respond.
   function start() {
     var charts = document.querySelectorAll(".chart-live[data-metric]");
-    for (var i = 0; i < charts.length; i++) {
-      try {
-        upgrade(charts[i]);
-      } catch (e) {
-        // Leave the server-rendered chart in place.
-        charts[i].hidden = true;
-        var fig = charts[i].closest(".dash-chart");
-        if (fig) fig.classList.remove("is-live");
-      }
-    }
+    var i = 0;
+    (function next() {
+      if (i >= charts.length) return;
+      upgradeOrLeave(charts[i++]);
+      if (i < charts.length) setTimeout(next, 0);
+    })();
   }
 
   if (document.readyState === "loading") {

@@ -2,10 +2,11 @@
 JavaScript, and the one a screen reader is given (QUALITY.md U4: every chart has a text
 alternative).
 
-Everything is built with `format_html` / `format_html_join`, so the only things that reach the
-markup unescaped are numbers we computed and our own element names; labels (including a
-person's display name) are always escaped. No `style` attributes anywhere: the CSP forbids
-them, so colours and dashes are SVG presentation attributes.
+Markup is built from plain strings: numbers we computed and our own element names go in as they
+are, and every label (including a person's display name) goes through `_e` (Django's `escape`,
+without its per-call lazy-string machinery — a dashboard holds thousands of these, and
+`format_html` per element was most of the page's time). No `style` attributes anywhere: the
+CSP forbids them, so colours and dashes are SVG presentation attributes.
 
 Colour is never the only signal: the first series is a solid line with filled round markers,
 the second a dashed line with hollow square markers.
@@ -13,13 +14,14 @@ the second a dashed line with hollow square markers.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 # Both meet 3:1 against white for graphics (WCAG 1.4.11); text uses INK/MUTED (AA for text).
 COLOURS = ("#2f6b5f", "#6a4c93")
@@ -48,6 +50,14 @@ class Series:
     style: int | None = None  # 0: solid, round markers; 1: dashed, square. Default: position.
 
 
+def _e(value: object) -> str:
+    """Escaped text, as format_html's conditional_escape: html.escape of str(), unless the
+    value is already safe markup."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
 def _num(value: float) -> str:
     """A coordinate as short, plain text: only digits, a sign and a dot."""
     text = f"{value:.1f}"
@@ -66,14 +76,18 @@ def _clean(value: object, lo: float, hi: float) -> float | None:
     return min(max(number, lo), hi)
 
 
+# Dates repeat across a page's charts, tables and calendars: format each once.
+@lru_cache(maxsize=2048)
 def short_date(day: date) -> str:
     return f"{day.day} {day.strftime('%b')}"
 
 
+@lru_cache(maxsize=2048)
 def day_label(day: date) -> str:
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
 
 
+@lru_cache(maxsize=2048)
 def long_date(day: date) -> str:
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b')} {day.year}"
 
@@ -135,25 +149,12 @@ def line_chart(
     def y_at(v: float) -> float:
         return PAD_TOP + plot_h - (v - y_min) * plot_h / span
 
-    grid = format_html_join(
-        "",
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
-        '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="{}">{}</text>',
-        (
-            (
-                PAD_LEFT,
-                _num(y_at(v)),
-                WIDTH - PAD_RIGHT,
-                _num(y_at(v)),
-                GRID,
-                PAD_LEFT - 6,
-                _num(y_at(v) + FONT * 0.35),
-                MUTED,
-                FONT,
-                v,
-            )
-            for v in range(y_min, y_max + 1, y_step)
-        ),
+    grid = "".join(
+        f'<line x1="{PAD_LEFT}" y1="{_num(y_at(v))}" x2="{WIDTH - PAD_RIGHT}" y2="{_num(y_at(v))}"'
+        f' stroke="{GRID}" stroke-width="1"/>'
+        f'<text x="{PAD_LEFT - 6}" y="{_num(y_at(v) + FONT * 0.35)}" text-anchor="end"'
+        f' fill="{MUTED}" font-size="{FONT}">{_e(v)}</text>'
+        for v in range(y_min, y_max + 1, y_step)
     )
     # Date labels from the right (today) leftwards, skipping any that would touch its neighbour.
     labels: list[tuple[float, str, str]] = []
@@ -168,13 +169,10 @@ def line_chart(
             continue
         labels.append((x, anchor, text))
         left_edge = start
-    x_labels = format_html_join(
-        "",
-        '<text x="{}" y="{}" text-anchor="{}" fill="{}" font-size="{}">{}</text>',
-        (
-            (_num(x), HEIGHT - 8, anchor, MUTED, X_FONT, text)
-            for x, anchor, text in reversed(labels)
-        ),
+    x_labels = "".join(
+        f'<text x="{_num(x)}" y="{HEIGHT - 8}" text-anchor="{anchor}" fill="{MUTED}"'
+        f' font-size="{X_FONT}">{_e(text)}</text>'
+        for x, anchor, text in reversed(labels)
     )
 
     marker_size = 3.2 if n <= 45 else 2.2
@@ -188,16 +186,12 @@ def line_chart(
             else (x_at(i), y_at(v))
             for i in range(n)
         ]
-        dash = "" if index == 0 else "6 4"
-        lines = format_html_join(
-            "",
-            '<path d="{}" fill="none" stroke="{}" stroke-width="2" stroke-linejoin="round"'
-            ' stroke-linecap="round"{}/>',
-            (
-                (_path(run), colour, format_html(' stroke-dasharray="{}"', dash) if dash else "")
-                for run in _segments(points)
-                if len(run) > 1
-            ),
+        dash = "" if index == 0 else ' stroke-dasharray="6 4"'
+        lines = "".join(
+            f'<path d="{_path(run)}" fill="none" stroke="{colour}" stroke-width="2"'
+            f' stroke-linejoin="round" stroke-linecap="round"{dash}/>'
+            for run in _segments(points)
+            if len(run) > 1
         )
         present = [p for p in points if p is not None]
         # All of a series' markers are one path (numbers only): a page of 90-day charts stays
@@ -210,9 +204,7 @@ def line_chart(
                 f"a{_num(r)} {_num(r)} 0 1 0 {_num(-2 * r)} 0z"
                 for x, y in present
             )
-            markers = format_html(
-                '<path class="markers" d="{}" fill="{}" stroke="none"/>', d, colour
-            )
+            markers = f'<path class="markers" d="{d}" fill="{colour}" stroke="none"/>'
         else:
             side = marker_size * 2
             d = "".join(
@@ -220,41 +212,23 @@ def line_chart(
                 f"h{_num(-side)}z"
                 for x, y in present
             )
-            markers = format_html(
-                '<path class="markers" d="{}" fill="#ffffff" stroke="{}" stroke-width="1.5"/>',
-                d,
-                colour,
+            markers = (
+                f'<path class="markers" d="{d}" fill="#ffffff" stroke="{colour}"'
+                ' stroke-width="1.5"/>'
             )
         drawn.append(
-            format_html(
-                '<g class="series series-{}" data-label="{}">{}{}</g>',
-                index,
-                s.label,
-                lines,
-                markers,
-            )
+            f'<g class="series series-{index}" data-label="{_e(s.label)}">{lines}{markers}</g>'
         )
 
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" id="{id}" role="img"'
-        ' aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" width="{w}" height="{h}"'
-        ' preserveAspectRatio="xMidYMid meet" focusable="false">'
-        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
-        '<g class="axes">{grid}{x_labels}'
-        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="{muted}" stroke-width="1"/></g>'
-        "{series}</svg>",
-        id=chart_id,
-        w=WIDTH,
-        h=HEIGHT,
-        title=title,
-        desc=desc,
-        grid=grid,
-        x_labels=x_labels,
-        l=PAD_LEFT,
-        r=WIDTH - PAD_RIGHT,
-        b=_num(y_at(y_min)),
-        muted=MUTED,
-        series=format_html_join("", "{}", ((g,) for g in drawn)),
+    cid, b = _e(chart_id), _num(y_at(y_min))
+    return mark_safe(  # noqa: S308 - every label above went through _e
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" id="{cid}" role="img"'
+        f' aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {WIDTH} {HEIGHT}"'
+        f' width="{WIDTH}" height="{HEIGHT}" preserveAspectRatio="xMidYMid meet"'
+        f' focusable="false"><title id="{cid}-title">{_e(title)}</title>'
+        f'<desc id="{cid}-desc">{_e(desc)}</desc><g class="axes">{grid}{x_labels}'
+        f'<line x1="{PAD_LEFT}" y1="{b}" x2="{WIDTH - PAD_RIGHT}" y2="{b}" stroke="{MUTED}"'
+        f' stroke-width="1"/></g>{"".join(drawn)}</svg>'
     )
 
 
@@ -300,60 +274,35 @@ def heatmap(
     width = HEAT_LEFT + columns * (CELL + GAP)
     height = HEAT_TOP + 7 * (CELL + GAP)
     first_column = [c for c in cells if c.column == 0]
-    row_labels = format_html_join(
-        "",
-        '<text x="{}" y="{}" text-anchor="end" fill="{}" font-size="{}">{}</text>',
-        (
-            (
-                HEAT_LEFT - 6,
-                HEAT_TOP + c.row * (CELL + GAP) + CELL * 0.7,
-                MUTED,
-                FONT,
-                c.day.strftime("%a"),
-            )
-            for c in first_column
-        ),
+    row_labels = "".join(
+        f'<text x="{HEAT_LEFT - 6}" y="{HEAT_TOP + c.row * (CELL + GAP) + CELL * 0.7}"'
+        f' text-anchor="end" fill="{MUTED}" font-size="{FONT}">{_e(c.day.strftime("%a"))}</text>'
+        for c in first_column
     )
-    column_labels = format_html_join(
-        "",
-        '<text x="{}" y="{}" text-anchor="start" fill="{}" font-size="{}">{}</text>',
-        (
-            (HEAT_LEFT + c.column * (CELL + GAP), HEAT_TOP - 6, MUTED, FONT, short_date(c.day))
-            for c in cells
-            if c.row == 0 and c.column % 4 == 0
-        ),
+    column_labels = "".join(
+        f'<text x="{HEAT_LEFT + c.column * (CELL + GAP)}" y="{HEAT_TOP - 6}" text-anchor="start"'
+        f' fill="{MUTED}" font-size="{FONT}">{_e(short_date(c.day))}</text>'
+        for c in cells
+        if c.row == 0 and c.column % 4 == 0
     )
-    rects = format_html_join(
-        "",
-        '<rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}" stroke="{}"'
-        ' stroke-width="1.5" class="{}"><title>{}: {}</title></rect>',
-        (
-            (
-                HEAT_LEFT + c.column * (CELL + GAP),
-                HEAT_TOP + c.row * (CELL + GAP),
-                CELL,
-                CELL,
-                COLOURS[0] if c.on else EMPTY_CELL,
-                COLOURS[0] if c.on else EMPTY_CELL_EDGE,
-                "cell on" if c.on else "cell off",
-                long_date(c.day),
-                on_label if c.on else off_label,
-            )
-            for c in cells
-        ),
+    on_text, off_text = _e(on_label), _e(off_label)
+    rects = "".join(
+        f'<rect x="{HEAT_LEFT + c.column * (CELL + GAP)}" y="{HEAT_TOP + c.row * (CELL + GAP)}"'
+        f' width="{CELL}" height="{CELL}" rx="4"'
+        + (
+            f' fill="{COLOURS[0]}" stroke="{COLOURS[0]}" stroke-width="1.5" class="cell on">'
+            f"<title>{_e(long_date(c.day))}: {on_text}</title></rect>"
+            if c.on
+            else f' fill="{EMPTY_CELL}" stroke="{EMPTY_CELL_EDGE}" stroke-width="1.5"'
+            f' class="cell off"><title>{_e(long_date(c.day))}: {off_text}</title></rect>'
+        )
+        for c in cells
     )
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="heatmap-svg" id="{id}" role="img"'
-        ' aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" width="{w}" height="{h}"'
-        ' focusable="false">'
-        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
-        "{rows}{cols}{rects}</svg>",
-        id=chart_id,
-        w=width,
-        h=height,
-        title=title,
-        desc=desc,
-        rows=row_labels,
-        cols=column_labels,
-        rects=rects,
+    cid = _e(chart_id)
+    return mark_safe(  # noqa: S308 - every label above went through _e
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="heatmap-svg" id="{cid}" role="img"'
+        f' aria-labelledby="{cid}-title {cid}-desc" viewBox="0 0 {width} {height}"'
+        f' width="{width}" height="{height}" focusable="false">'
+        f'<title id="{cid}-title">{_e(title)}</title><desc id="{cid}-desc">{_e(desc)}</desc>'
+        f"{row_labels}{column_labels}{rects}</svg>"
     )
