@@ -22,7 +22,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as ParamError
@@ -38,7 +37,6 @@ from trellis.sharing.services import default_audience, entry_audience_set, valid
 from . import selectors, services, warnings
 from .models import (
     Appointment,
-    Homework,
     HomeworkCompletion,
     SessionNote,
 )
@@ -104,7 +102,7 @@ class CaseOut(Schema):
     linked_at: datetime
     partners: list[PartnerConsentOut]
     signals: list[SignalOut]
-    last_shared_at: datetime | None
+    last_shared_at: datetime | None  # the last one within 30 days (selectors.LAST_SHARED_DAYS)
     overdue: int
     next_appointment: datetime | None
     attention: int
@@ -473,13 +471,10 @@ def _completion_out(c: HomeworkCompletion, viewer: Any) -> CompletionOut:
 
 
 def _homework_row(request: AuthedRequest, homework_id: str) -> selectors.HomeworkRow:
-    therapist = _therapist(request)
-    hw = Homework.objects.select_related("link").filter(pk=homework_id, therapist_id=therapist.pk)
-    found = hw.first()
-    if found is None:
+    row = selectors.homework_row(_therapist(request), homework_id, _today(request))
+    if row is None:
         raise Http404
-    rows = selectors.homework_for_link(therapist, found.link, _today(request))
-    return next(r for r in rows if r.homework.pk == found.pk)
+    return row
 
 
 # --- the therapist: caseload and one couple --------------------------------------------------
@@ -518,14 +513,16 @@ def couple(request: AuthedRequest, link_id: str) -> Any:
     therapist = request.user
     today = _today(request)
     # An ended link shows no consent and no sign (its notes stay reachable).
-    rows = selectors.caseload(therapist, today, link_id=link.pk) if link.ended_at is None else []
+    active = link.ended_at is None
+    partners = selectors.partners_of(therapist, link) if active else []
+    signals = selectors.signals_for(therapist, link, today) if active else []
     return CoupleOut(
         link_id=str(link.pk),
         couple=str(link.couple),
         linked_at=link.created_at,
         ended_at=link.ended_at,
-        partners=[_partner_out(pc) for row in rows for pc in row.partners],
-        signals=[_signal_out(s) for row in rows for s in row.signals],
+        partners=[_partner_out(pc) for pc in partners],
+        signals=[_signal_out(s) for s in signals],
         timeline=[
             TimelineItemOut(
                 entry_type=i.label,
@@ -617,9 +614,8 @@ def assign_homework(request: AuthedRequest, link_id: str, payload: HomeworkIn) -
                 }
             ]
         )
-    started = timezone.now()
     with _answering():
-        hw = services.homework_assign(
+        hw, created = services.homework_assign_once(
             therapist=therapist,
             link_id=link_id,
             kind=payload.kind,
@@ -630,7 +626,6 @@ def assign_homework(request: AuthedRequest, link_id: str, payload: HomeworkIn) -
             assignees=[str(a) for a in payload.assignees],
             idempotency_key=key,
         )
-    created = hw.created_at >= started
     if not created and (str(hw.link_id) != str(link_id) or hw.title != payload.title.strip()):
         raise ParamError(
             [
@@ -782,13 +777,8 @@ def set_policy(request: AuthedRequest, payload: PolicyIn) -> Any:
 
 def _my_links_out(user: Any, links: list[TherapistLink]) -> list[MyLinkOut]:
     """Two queries for any number of links: my active consents, the upcoming appointments."""
-    now = timezone.now()
     mine = selectors.my_consents(user, links)
-    upcoming: dict[Any, list[Appointment]] = {}
-    for a in Appointment.objects.filter(
-        link__in=[lk.pk for lk in links], cancelled_at__isnull=True, starts_at__gte=now
-    ).order_by("starts_at"):
-        upcoming.setdefault(a.link_id, []).append(a)
+    upcoming = selectors.upcoming_appointments_by_link(links)
     out = []
     for lk in links:
         c = mine.get(lk.pk)
@@ -809,7 +799,7 @@ def _my_links_out(user: Any, links: list[TherapistLink]) -> list[MyLinkOut]:
                 else None,
                 appointments=[
                     UpcomingOut(id=str(a.pk), kind=a.kind, starts_at=a.starts_at, minutes=a.minutes)
-                    for a in upcoming.get(lk.pk, [])[:5]
+                    for a in upcoming.get(lk.pk, [])
                 ],
             )
         )
@@ -849,18 +839,18 @@ def set_my_consent(request: AuthedRequest, link_id: str, payload: ConsentIn) -> 
     my earlier consent at once; my partner's consent is theirs alone."""
     user = request.user
     with _answering():
-        services.member_link(user, link_id)
+        link = services.member_link(user, link_id)
     if not user.check_password(payload.password):
         raise ValidationError({"password": "That password isn't right."})
     with _answering():
         services.consent_set(
             user=user,
-            link_id=link_id,
+            link_id=link.pk,
             scopes=payload.scopes,
             purpose=payload.purpose,
             until=payload.until,
         )
-    return _my_link(request, link_id)
+    return _my_links_out(user, [link])[0]
 
 
 @router.delete(

@@ -6,10 +6,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, Max, Min, OuterRef, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 
 from trellis.couples.models import Consent, ConsentScope, Membership, TherapistLink
@@ -96,8 +107,31 @@ def _partners(links: list[TherapistLink], therapist: Any) -> dict[Any, list[Part
     return by_couple
 
 
-def _union_of_visible(viewer: Any, build: Any) -> QuerySet[Any] | None:
-    parts = [build(et, visible_to(viewer, et.model)) for et in entry_types()]
+def partners_of(therapist: Any, link: TherapistLink) -> list[PartnerConsent]:
+    """The current members of one linked couple with the consent each gave this therapist
+    (two queries): what a page about one couple needs of the caseload's row."""
+    return _partners([link], therapist).get(link.couple_id, [])
+
+
+def signals_for(therapist: Any, link: TherapistLink, today: date) -> list[warnings.Signal]:
+    """The warning signs of one linked couple, over what its partners share with this
+    therapist (two queries)."""
+    return sorted(warnings.for_therapist(therapist, [link.couple_id], today), key=lambda s: s.kind)
+
+
+LAST_SHARED_DAYS = 30
+
+
+def _union_of_visible(
+    viewer: Any, build: Any, labels: set[str] | None = None
+) -> QuerySet[Any] | None:
+    """One UNION ALL over every entry type's `visible_to` (or only over `labels`: types nobody
+    consented to show a therapist nothing, so the caseload leaves them out of the query)."""
+    parts = [
+        build(et, visible_to(viewer, et.model))
+        for et in entry_types()
+        if labels is None or et.label in labels
+    ]
     if not parts:
         return None
     first, *rest = parts
@@ -121,15 +155,20 @@ def caseload(therapist: Any, today: date | None = None, link_id: Any = None) -> 
     for s in warnings.for_therapist(therapist, couple_ids, today):
         signals[s.couple_id].append(s)
 
+    # The last shared entry within LAST_SHARED_DAYS: a window on the indexed created_at, so the
+    # caseload's cost follows recent activity, not years of history (QUALITY P3).
     last: dict[Any, datetime] = {}
+    since = now - timedelta(days=LAST_SHARED_DAYS)
+    consented = {label for pcs in partners.values() for pc in pcs for label in pc.scopes}
     union = _union_of_visible(
         therapist,
         lambda et, qs: (
-            qs.filter(couple_id__in=couple_ids)
+            qs.filter(couple_id__in=couple_ids, created_at__gte=since)
             .order_by()
             .values("couple_id")
             .annotate(m=Max("created_at"))
         ),
+        consented,
     )
     if union is not None:
         for r in union:
@@ -222,28 +261,59 @@ def timeline(viewer: Any, couple_id: Any, limit: int = 40) -> list[TimelineItem]
     return out
 
 
+@dataclass(frozen=True)
+class DoneMark:
+    """A partner's "done" the viewer may see: which one and when. Opening it (its own page or
+    API) is what reads it, and records the read."""
+
+    pk: Any
+    created_at: datetime
+
+
 @dataclass
 class HomeworkRow:
     homework: Homework
-    # (assignee id, assignee name, completion the viewer may see or None)
-    assignees: list[tuple[Any, str, HomeworkCompletion | None]]
+    # (assignee id, assignee name, the completion the viewer may see or None)
+    assignees: list[tuple[Any, str, DoneMark | None]]
     overdue: bool
 
 
 def homework_for_link(therapist: Any, link: TherapistLink, today: date) -> list[HomeworkRow]:
-    hws = list(
-        Homework.objects.filter(link=link, therapist_id=therapist.pk)
-        .prefetch_related("assignments__assignee")
-        .order_by("cancelled_at", "due_on")
+    """The therapist's homework for this couple, in two queries however much there is."""
+    return _homework_rows(therapist, today, link=link)
+
+
+def homework_row(therapist: Any, homework_id: Any, today: date) -> HomeworkRow | None:
+    """One homework the therapist assigned (None: not theirs, or missing), in two queries."""
+    rows = _homework_rows(therapist, today, homework_id=homework_id)
+    return rows[0] if rows else None
+
+
+def _homework_rows(
+    therapist: Any, today: date, *, link: TherapistLink | None = None, homework_id: Any = None
+) -> list[HomeworkRow]:
+    """The therapist's homework (of one link, or one of them): the homework, then its
+    assignments with each assignee and the completion the therapist may see (a subquery
+    through `sharing.visible_to`)."""
+    seen = visible_to(therapist, HomeworkCompletion).filter(assignment_id=OuterRef("pk"))
+    assignments = HomeworkAssignment.objects.select_related("assignee").annotate(
+        done_id=Subquery(seen.values("pk")[:1]),
+        done_at=Subquery(seen.values("created_at")[:1]),
     )
-    done = {
-        c.assignment_id: c
-        for c in visible_to(therapist, HomeworkCompletion).filter(assignment__homework__link=link)
-    }
+    found = Homework.objects.filter(therapist_id=therapist.pk)
+    if link is not None:
+        found = found.filter(link=link)
+    if homework_id is not None:
+        found = found.filter(pk=homework_id)
+    hws = list(
+        found.prefetch_related(Prefetch("assignments", queryset=assignments)).order_by(
+            "cancelled_at", "due_on"
+        )
+    )
     rows = []
     for hw in hws:
         assignees = [
-            (a.assignee_id, a.assignee.display_name, done.get(a.pk)) for a in hw.assignments.all()
+            (a.assignee_id, a.assignee.display_name, _done_mark(a)) for a in hw.assignments.all()
         ]
         overdue = (
             hw.cancelled_at is None
@@ -252,6 +322,14 @@ def homework_for_link(therapist: Any, link: TherapistLink, today: date) -> list[
         )
         rows.append(HomeworkRow(hw, assignees, overdue))
     return rows
+
+
+def _done_mark(assignment: HomeworkAssignment) -> DoneMark | None:
+    """The completion annotated on an assignment by homework_for_link, if the viewer may see it."""
+    annotated = vars(assignment)
+    if annotated.get("done_id") is None:
+        return None
+    return DoneMark(annotated["done_id"], annotated["done_at"])
 
 
 def my_homework(user: Any) -> list[tuple[HomeworkAssignment, HomeworkCompletion | None]]:
@@ -281,6 +359,22 @@ def upcoming_appointments(link: TherapistLink, limit: int = 5) -> list[Appointme
             link=link, cancelled_at__isnull=True, starts_at__gte=timezone.now()
         ).order_by("starts_at")[:limit]
     )
+
+
+def upcoming_appointments_by_link(
+    links: list[TherapistLink], limit: int = 5
+) -> dict[Any, list[Appointment]]:
+    """The next `limit` appointments of each link, by link id: one query for any number of
+    links (a couple may be linked with several therapists)."""
+    out: dict[Any, list[Appointment]] = defaultdict(list)
+    if not links:
+        return out
+    for a in Appointment.objects.filter(
+        link__in=[lk.pk for lk in links], cancelled_at__isnull=True, starts_at__gte=timezone.now()
+    ).order_by("starts_at"):
+        if len(out[a.link_id]) < limit:
+            out[a.link_id].append(a)
+    return out
 
 
 def notes_for_link(therapist: Any, link: TherapistLink) -> QuerySet[SessionNote]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from trellis.couples import services as couples
@@ -83,6 +84,17 @@ def _current_members(couple_id: Any) -> list[Any]:
             "user_id", flat=True
         )
     )
+
+
+def _audit_couple(couple_id: Any, *, actor: Any, action: str, detail: dict[str, Any]) -> None:
+    """One audit row for each current member of the couple (their own record of it): the
+    members in one query, however many there are."""
+    from trellis.accounts.models import User
+
+    for member in User.objects.filter(
+        memberships__couple_id=couple_id, memberships__left_at__isnull=True
+    ):
+        audit(owner=member, actor=actor, action=action, detail=detail)
 
 
 # --- clinics ---------------------------------------------------------------------------------
@@ -246,9 +258,11 @@ def link_invitation_find(secret: str) -> LinkInvitation | None:
     if not secret or len(secret) > 100:
         return None
     h = hash_secret(secret)
+    # The link's token or the code typed in: one query for either.
     inv = (
-        LinkInvitation.objects.select_related("therapist").filter(token_hash=h).first()
-        or LinkInvitation.objects.select_related("therapist").filter(code_hash=h).first()
+        LinkInvitation.objects.select_related("therapist")
+        .filter(Q(token_hash=h) | Q(code_hash=h))
+        .first()
     )
     return inv if inv is not None and inv.is_open else None
 
@@ -274,7 +288,7 @@ def link_accept(*, user: Any, secret: str) -> TherapistLink:
     inv = LinkInvitation.objects.select_for_update().select_related("therapist").get(pk=inv.pk)
     if not inv.is_open:
         raise ValidationError({"code": INVALID_CODE})
-    m = Membership.objects.filter(user=user, left_at__isnull=True).first()
+    m = Membership.objects.select_related("couple").filter(user=user, left_at__isnull=True).first()
     if m is None:
         raise ValidationError({"code": "Start or join a couple space first."})
     if not inv.therapist.is_active or inv.therapist.role != "therapist":
@@ -284,20 +298,13 @@ def link_accept(*, user: Any, secret: str) -> TherapistLink:
     inv.used_by = user
     inv.link = link
     inv.save(update_fields=["used_at", "used_by", "link"])
-    for member_id in _current_members(m.couple_id):
-        audit(
-            owner=_user(member_id),
-            actor=user,
-            action=AuditEvent.Action.THERAPIST_LINKED,
-            detail={"therapist": str(inv.therapist_id)},
-        )
+    _audit_couple(
+        m.couple_id,
+        actor=user,
+        action=AuditEvent.Action.THERAPIST_LINKED,
+        detail={"therapist": str(inv.therapist_id)},
+    )
     return link
-
-
-def _user(pk: Any) -> Any:
-    from trellis.accounts.models import User
-
-    return User.objects.get(pk=pk)
 
 
 def member_link(user: Any, link_id: Any, *, lock: bool = False) -> TherapistLink:
@@ -328,13 +335,12 @@ def link_end(*, actor: Any, link_id: Any) -> None:
     Appointment.objects.filter(link=link, starts_at__gt=timezone.now(), cancelled_at=None).update(
         cancelled_at=timezone.now()
     )
-    for member_id in _current_members(link.couple_id):
-        audit(
-            owner=_user(member_id),
-            actor=actor,
-            action=AuditEvent.Action.THERAPIST_LINK_ENDED,
-            detail={"therapist": str(link.therapist_id)},
-        )
+    _audit_couple(
+        link.couple_id,
+        actor=actor,
+        action=AuditEvent.Action.THERAPIST_LINK_ENDED,
+        detail={"therapist": str(link.therapist_id)},
+    )
 
 
 def active_consent(user: Any, link: TherapistLink) -> Consent | None:
@@ -364,9 +370,11 @@ def consent_set(
     expires_at = timezone.make_aware(datetime.combine(until, datetime.max.time()), tz)
     if until > timezone.localdate() + timedelta(days=730):
         raise ValidationError({"until": "Choose an end date within two years."})
+    # Only the consent in force is replaced: one that ran out ended by itself and stays, as it
+    # was, in the history (however many there are, they cost nothing here).
     previous = list(
         Consent.objects.select_for_update().filter(
-            link=link, grantor_id=user.pk, withdrawn_at__isnull=True
+            link=link, grantor_id=user.pk, withdrawn_at__isnull=True, expires_at__gt=timezone.now()
         )
     )
     consent = couples.consent_grant(
@@ -382,7 +390,10 @@ def consent_withdraw(*, user: Any, link_id: Any) -> int:
     """Withdraw my consent on this link, at once. Returns how many consents ended."""
     link = member_link(user, link_id, lock=True)
     n = 0
-    for c in Consent.objects.filter(link=link, grantor_id=user.pk, withdrawn_at__isnull=True):
+    # The consent in force (one that ran out has ended already and stays as it was).
+    for c in Consent.objects.filter(
+        link=link, grantor_id=user.pk, withdrawn_at__isnull=True, expires_at__gt=timezone.now()
+    ):
         couples.consent_withdraw(grantor=user, consent=c)
         n += 1
     return n
@@ -400,7 +411,6 @@ def _clean_text(value: str, field: str, *, required: bool, limit: int) -> str:
     return value
 
 
-@transaction.atomic
 def homework_assign(
     *,
     therapist: Any,
@@ -413,13 +423,41 @@ def homework_assign(
     ref: str = "",
     idempotency_key: str = "",
 ) -> Homework:
+    return homework_assign_once(
+        therapist=therapist,
+        link_id=link_id,
+        kind=kind,
+        title=title,
+        due_on=due_on,
+        assignees=assignees,
+        instructions=instructions,
+        ref=ref,
+        idempotency_key=idempotency_key,
+    )[0]
+
+
+@transaction.atomic
+def homework_assign_once(
+    *,
+    therapist: Any,
+    link_id: Any,
+    kind: str,
+    title: str,
+    due_on: date,
+    assignees: list[Any],
+    instructions: str = "",
+    ref: str = "",
+    idempotency_key: str = "",
+) -> tuple[Homework, bool]:
+    """Assign homework; with an idempotency key, the same key again gives back the homework it
+    made first. Returns (homework, whether this call made it)."""
     link = active_link_of(therapist, link_id)
     if idempotency_key:
         existing = Homework.objects.filter(
             therapist_id=therapist.pk, idempotency_key=idempotency_key
         ).first()
         if existing is not None:
-            return existing
+            return existing, False
     if kind not in Homework.Kind.values:
         raise ValidationError({"kind": "Choose a kind of homework from the list."})
     title = _clean_text(title, "title", required=True, limit=200)
@@ -448,11 +486,12 @@ def homework_assign(
         # The same key sent twice at once: the other request made it; give back that one.
         if not idempotency_key:
             raise
-        return Homework.objects.get(therapist_id=therapist.pk, idempotency_key=idempotency_key[:80])
+        made = Homework.objects.get(therapist_id=therapist.pk, idempotency_key=idempotency_key[:80])
+        return made, False
     HomeworkAssignment.objects.bulk_create(
         [HomeworkAssignment(homework=hw, assignee_id=a) for a in sorted(chosen)]
     )
-    return hw
+    return hw, True
 
 
 def _validate_ref(kind: str, ref: str, link: TherapistLink) -> str:

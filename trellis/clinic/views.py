@@ -149,7 +149,11 @@ def caseload(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "clinic/caseload.html",
-        {"cases": cases, "ended": selectors.ended_links(user)},
+        {
+            "cases": cases,
+            "ended": selectors.ended_links(user),
+            "last_shared_days": selectors.LAST_SHARED_DAYS,
+        },
     )
 
 
@@ -201,20 +205,20 @@ def couple(request: AuthedRequest, link_id: Any) -> HttpResponse:
 
 def _couple_context(therapist: Any, link: TherapistLink, **extra: Any) -> dict[str, Any]:
     today = _today(therapist)
-    rows = selectors.caseload(therapist, today, link_id=link.pk)
-    if not rows:
-        raise Http404
-    row = rows[0]
-    names = {pc.person_id: pc.name for pc in row.partners}
+    # Of the caseload's row, a couple's page needs the partners with their consents and the
+    # warning signs (the link is the therapist's own and active: _my_link).
+    members = selectors.partners_of(therapist, link)
+    signals = selectors.signals_for(therapist, link, today)
+    names = {pc.person_id: pc.name for pc in members}
     partners = [
         {
             "name": pc.name,
             "scopes": _scope_names(pc.scopes),
             "until": pc.until,
             "purpose": pc.purpose,
-            "signals": [s.label for s in row.signals if s.person_id == pc.person_id],
+            "signals": [s.label for s in signals if s.person_id == pc.person_id],
         }
-        for pc in row.partners
+        for pc in members
     ]
     timeline = [
         (item, names.get(item.author_id, "A partner"))
@@ -222,8 +226,7 @@ def _couple_context(therapist: Any, link: TherapistLink, **extra: Any) -> dict[s
     ]
     context = {
         "link": link,
-        "row": row,
-        "names": " & ".join(pc.name for pc in row.partners) or "A couple space",
+        "names": " & ".join(pc.name for pc in members) or "A couple space",
         "partners": partners,
         "timeline": timeline,
         "homework": selectors.homework_for_link(therapist, link, today),
@@ -253,8 +256,7 @@ def couple_end(request: AuthedRequest, link_id: Any) -> HttpResponse:
             "with you.",
         )
         return redirect("clinic:caseload")
-    rows = selectors.caseload(request.user, _today(request.user), link_id=link.pk)
-    names = " & ".join(pc.name for pc in rows[0].partners) if rows else ""
+    names = " & ".join(pc.name for pc in selectors.partners_of(request.user, link))
     return render(request, "clinic/end.html", {"link": link, "names": names, "side": "therapist"})
 
 
@@ -286,8 +288,7 @@ def _homework_form(
 def homework_new(request: AuthedRequest, link_id: Any) -> HttpResponse:
     therapist = request.user
     link = _my_link(request, link_id)
-    rows = selectors.caseload(therapist, _today(therapist), link_id=link.pk)
-    partners = rows[0].partners if rows else []
+    partners = selectors.partners_of(therapist, link)
     status = 200
     if request.method == "POST":
         form = _homework_form(therapist, link, partners, request.POST)
@@ -563,6 +564,7 @@ def _therapists_page(
     user = request.user
     links = selectors.member_links(user)
     consents = selectors.my_consents(user, [lk.pk for lk in links])
+    upcoming = selectors.upcoming_appointments_by_link([lk for lk in links if lk.ended_at is None])
     cards = []
     for link in links:
         consent = consents.get(link.pk)
@@ -573,9 +575,7 @@ def _therapists_page(
                 "scopes": _scope_names([s.entry_type for s in consent.scopes.all()])
                 if consent
                 else [],
-                "appointments": selectors.upcoming_appointments(link)
-                if link.ended_at is None
-                else [],
+                "appointments": upcoming.get(link.pk, []),
             }
         )
     from trellis.couples.selectors import partner_of
@@ -650,7 +650,6 @@ def consent(request: AuthedRequest, link_id: Any) -> HttpResponse:
     link = _couple_link(request, link_id)
     if link.ended_at is not None:
         raise Http404
-    current = selectors.my_consents(user, [link.pk]).get(link.pk)
     status = 200
     if request.method == "POST":
         form = ConsentForm(request.POST)
@@ -684,7 +683,9 @@ def consent(request: AuthedRequest, link_id: Any) -> HttpResponse:
                     return redirect("clinic:therapists")
         else:
             status = 400
-    else:
+    # The consent in force, beside the form (read only when the page is shown).
+    current = selectors.my_consents(user, [link.pk]).get(link.pk)
+    if request.method != "POST":
         today = _today(user)
         form = ConsentForm(
             initial={
