@@ -338,6 +338,7 @@ def test_every_operation_is_tagged_with_its_router(spec):
         "meetings",
         "agreements",
         "recovery",
+        "clinic",
     }
 
 

@@ -495,6 +495,13 @@ def _make_homework(
     from trellis.clinic.models import Homework, HomeworkAssignment, HomeworkCompletion
 
     home = current_couple_id(author) if couple_id is KEEP else couple_id
+    if home is None:
+        # Homework is always given through a couple's link: a person outside any couple space
+        # (they left one) can still hold a "done" from an earlier space. It is anchored to a
+        # space nobody is a member of any more, so no partner or therapist reads it through it.
+        from trellis.couples.models import Couple
+
+        home = Couple.objects.create(name="").pk
     link = _homework_link(home)
     hw = Homework.objects.create(
         link=link,
