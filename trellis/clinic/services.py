@@ -525,7 +525,8 @@ def _uuid_or_none(raw: str) -> Any:
 
 
 @transaction.atomic
-def homework_cancel(*, therapist: Any, homework_id: Any) -> None:
+def homework_cancel(*, therapist: Any, homework_id: Any) -> Any:
+    """Take homework back; returns its link's id (where the therapist goes next)."""
     hw = (
         Homework.objects.select_for_update()
         .filter(pk=homework_id, therapist_id=therapist.pk)
@@ -536,6 +537,7 @@ def homework_cancel(*, therapist: Any, homework_id: Any) -> None:
     if hw.cancelled_at is None:
         hw.cancelled_at = timezone.now()
         hw.save(update_fields=["cancelled_at"])
+    return hw.link_id
 
 
 def my_assignment(user: Any, homework_id: Any) -> HomeworkAssignment:
@@ -620,12 +622,18 @@ def appointment_create(
 
 
 @transaction.atomic
-def appointment_cancel(*, therapist: Any, appointment_id: Any) -> None:
-    n = Appointment.objects.filter(
-        pk=appointment_id, therapist_id=therapist.pk, cancelled_at__isnull=True
-    ).update(cancelled_at=timezone.now())
-    if not n:
+def appointment_cancel(*, therapist: Any, appointment_id: Any) -> Any:
+    """Cancel an upcoming session; returns its link's id (where the therapist goes next)."""
+    ap = (
+        Appointment.objects.select_for_update()
+        .filter(pk=appointment_id, therapist_id=therapist.pk, cancelled_at__isnull=True)
+        .first()
+    )
+    if ap is None:
         raise NotYours
+    ap.cancelled_at = timezone.now()
+    ap.save(update_fields=["cancelled_at"])
+    return ap.link_id
 
 
 def own_note(therapist: Any, note_id: Any, *, lock: bool = False) -> SessionNote:

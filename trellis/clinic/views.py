@@ -332,14 +332,8 @@ def homework_new(request: AuthedRequest, link_id: Any) -> HttpResponse:
 @require_http_methods(["POST"])
 @entry_view(Homework, "clinician")
 def homework_cancel(request: AuthedRequest, homework_id: Any) -> HttpResponse:
-    therapist = _therapist(request)
-    link_id = (
-        Homework.objects.filter(pk=homework_id, therapist_id=therapist.pk)
-        .values_list("link_id", flat=True)
-        .first()
-    )
     try:
-        services.homework_cancel(therapist=therapist, homework_id=homework_id)
+        link_id = services.homework_cancel(therapist=_therapist(request), homework_id=homework_id)
     except services.NotYours:
         raise Http404 from None
     messages.success(request, "The homework was taken back.")
@@ -386,14 +380,10 @@ def appointment_new(request: AuthedRequest, link_id: Any) -> HttpResponse:
 @require_http_methods(["POST"])
 @entry_view(Appointment, "clinician")
 def appointment_cancel(request: AuthedRequest, appointment_id: Any) -> HttpResponse:
-    therapist = _therapist(request)
-    link_id = (
-        Appointment.objects.filter(pk=appointment_id, therapist_id=therapist.pk)
-        .values_list("link_id", flat=True)
-        .first()
-    )
     try:
-        services.appointment_cancel(therapist=therapist, appointment_id=appointment_id)
+        link_id = services.appointment_cancel(
+            therapist=_therapist(request), appointment_id=appointment_id
+        )
     except services.NotYours:
         raise Http404 from None
     messages.success(request, "The session was cancelled.")
