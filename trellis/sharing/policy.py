@@ -22,7 +22,9 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -36,20 +38,38 @@ log = logging.getLogger("trellis.sharing")
 E = TypeVar("E", bound=SharedEntry)
 
 
+def _my_couple_sql(viewer: User) -> tuple[RawSQL, RawSQL]:
+    """The viewer's current couple space and its current members, as two parameterised
+    subqueries. Written as SQL rather than querysets only because Django compiles a queryset
+    subquery anew on every request — for this one clause that was most of the policy's cost
+    (QUALITY P2) — while these are evaluated by the database in the same statement, exactly as
+    the querysets were."""
+    from trellis.couples.models import Membership
+
+    meta = Membership._meta
+    table = connection.ops.quote_name(meta.db_table)
+    user_col = connection.ops.quote_name(meta.get_field("user").column)
+    couple_col = connection.ops.quote_name(meta.get_field("couple").column)
+    left_col = connection.ops.quote_name(meta.get_field("left_at").column)
+    me = meta.get_field("user").target_field.get_db_prep_value(viewer.pk, connection)
+    my_couple = f"SELECT {couple_col} FROM {table} WHERE {user_col} = %s AND {left_col} IS NULL"
+    members = (
+        f"SELECT {user_col} FROM {table} WHERE {left_col} IS NULL AND {couple_col} IN ({my_couple})"
+    )
+    return RawSQL(my_couple, (me,)), RawSQL(members, (me,))  # noqa: S611 - constant SQL, bound params
+
+
 def _visible_q(viewer: User, label: str, gate: Q | None = None) -> Q:
     from trellis.couples.models import ConsentScope, Membership
 
     mine = Q(author_id=viewer.pk)
-
-    my_active_couples = Membership.objects.filter(user_id=viewer.pk, left_at__isnull=True).values(
-        "couple_id"
-    )
-    author_still_member = Membership.objects.filter(
-        user_id=OuterRef("author_id"), couple_id=OuterRef("couple_id"), left_at__isnull=True
-    )
+    my_couple, its_members = _my_couple_sql(viewer)
+    # The entry was shared into the viewer's current couple space and its author is still a
+    # member of it. A person is an active member of at most one couple space at a time
+    # (Membership's `one_active_couple_per_user`), so "an active member of the viewer's couple"
+    # is "still a member of the couple the entry was shared into".
     partner = (
-        Q(audience__in=PARTNER_AUDIENCES, couple_id__in=my_active_couples)
-        & Q(Exists(author_still_member))
+        Q(audience__in=PARTNER_AUDIENCES, couple_id__in=my_couple, author_id__in=its_members)
         & ~Q(author_id=viewer.pk)
     )
     q = mine | partner
