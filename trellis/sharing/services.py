@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .audiences import Audience
 from .models import AudiencePreference, AuditEvent, SharedEntry
-from .policy import audit
+from .policy import _my_couple_sql, audit
 from .registry import EntryType
 
 E = TypeVar("E", bound=SharedEntry)
@@ -20,18 +20,17 @@ def allowed_audiences(user: Any, entry_type: str | None = None) -> list[Audience
     """Audiences this author can choose now. "My therapist only" needs a therapist of the
     author's current couple, holding the author's consent (for `entry_type`, when given), whose
     policy accepts individual confidences (SPEC principle 1) — otherwise nobody could read it."""
-    from trellis.couples.models import Consent, Membership
+    from trellis.couples.models import Consent
 
     choices = [Audience.ONLY_ME, Audience.PARTNER, Audience.PARTNER_THERAPIST]
+    my_couple, _ = _my_couple_sql(user)
     consents = Consent.objects.filter(
         grantor=user,
         withdrawn_at__isnull=True,
         expires_at__gt=timezone.now(),
         therapist__accepts_confidences=True,
         link__ended_at__isnull=True,
-        link__couple_id__in=Membership.objects.filter(user=user, left_at__isnull=True).values(
-            "couple_id"
-        ),
+        link__couple_id__in=my_couple,
     )
     if entry_type:
         consents = consents.filter(scopes__entry_type=entry_type)
