@@ -39,6 +39,9 @@ class Script:
     timeout: int
     args: list[str] = field(default_factory=list)
     quick: list[str] = field(default_factory=list)
+    # Drills that time nothing against a bar of speed (S9, S10) run side by side, after every
+    # timed script has finished alone: they only share the machine with each other.
+    together: bool = False
 
 
 SCRIPTS = [
@@ -63,16 +66,33 @@ SCRIPTS = [
         "p4_load.py",
         ["P4 (sqlite)", "P4 (postgres)"],
         420,
-        ["--trivial-duration", "10"],
-        ["--duration", "10", "--trivial-duration", "5", "--days", "60"],
+        [],
+        ["--duration", "10", "--trivial-duration", "8", "--capacity", "4", "--days", "60"],
     ),
     Script("p6", "p6_warnings.py", ["P6"], 300, [], ["--sizes", "50,100,200", "--days", "60"]),
     Script("p7", "p7_browser.py", ["P7"], 420, [], ["--pages", "2"]),
     # The cold-cache figure (`p8_fresh_clone.py` without --warm-only) adds a minute; run it by
     # hand when the dependencies change.
     Script("p8", "p8_fresh_clone.py", ["P8"], 420, ["--warm-only"], ["--warm-only"]),
-    Script("s9", "s9_kill.py", ["S9"], 420),
-    Script("s10", "s10_backup.py", ["S10"], 420),
+    Script(
+        "s9",
+        "s9_kill.py",
+        ["S9 (SQLite)"],
+        420,
+        ["--backends", "sqlite"],
+        ["--backends", "sqlite"],
+        together=True,
+    ),
+    Script(
+        "s9pg",
+        "s9_kill.py",
+        ["S9 (PostgreSQL)"],
+        420,
+        ["--backends", "postgresql"],
+        ["--backends", "postgresql"],
+        together=True,
+    ),
+    Script("s10", "s10_backup.py", ["S10"], 420, together=True),
 ]
 
 
@@ -184,7 +204,9 @@ def run_script(script: Script, quick: bool, logs: Path) -> tuple[list[str], floa
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, short phases")
-    ap.add_argument("--only", default="", help="comma-separated keys: p2,p3,p4,p6,p7,p8,s9,s10")
+    ap.add_argument(
+        "--only", default="", help="comma-separated keys: p2,p3,p4,p6,p7,p8,s9,s9pg,s10"
+    )
     ap.add_argument("--output", default=str(RESULTS / "latest.md"))
     ap.add_argument(
         "--strict", action="store_true", help="exit 1 when any bar fails (default: only on errors)"
@@ -200,10 +222,20 @@ def main() -> int:
     t0 = time.perf_counter()
     lines: list[str] = []
     timings: list[tuple[str, float, str]] = []
-    for script in scripts:
+    for script in [s for s in scripts if not s.together]:
         found, elapsed, status = run_script(script, args.quick, logs)
         lines += found
         timings.append((script.file, elapsed, status))
+    drills = [s for s in scripts if s.together]
+    if drills:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(drills)) as pool:
+            done = list(pool.map(lambda s: run_script(s, args.quick, logs), drills))
+        for script, (found, elapsed, status) in zip(drills, done, strict=True):
+            lines += found
+            label = f"{script.file} {' '.join(script.quick if args.quick else script.args)}"
+            timings.append((f"{label.strip()} (side by side)", elapsed, status))
     total = time.perf_counter() - t0
     passed = sum(1 for x in lines if x.endswith(" PASS"))
     out = [
