@@ -337,6 +337,46 @@ def test_homework_completed_twice_keeps_one(world: World):
     assert _client(p.sam).post(url, data).status_code == 404
 
 
+def test_my_homework_pages_what_is_done_and_keeps_every_open_item(world: World):
+    from trellis.clinic.views import DONE_PAGE_SIZE
+
+    p = world.p
+    today = timezone.localdate()
+    titles = []
+    for i in range(DONE_PAGE_SIZE + 3):
+        hw = services.homework_assign(
+            therapist=p.lee,
+            link_id=world.link.pk,
+            kind="task",
+            title=f"Old task number {i:02d}",
+            due_on=today,
+            assignees=[p.alex.pk],
+        )
+        services.homework_complete(user=p.alex, homework_id=hw.pk, note="", audience=Audience.ONLY_ME)
+        titles.append(hw.title)
+    alex = _client(p.alex)
+    url = reverse("clinic:my_homework")
+    first = alex.get(url).content.decode()
+    # Open homework is always there, whatever the page; done items come 20 at a time.
+    assert "A ten-minute walk after dinner" in first
+    on_first = [t for t in titles if t in first]
+    second = alex.get(url + "?page=2").content.decode()
+    on_second = [t for t in titles if t in second]
+    assert "A ten-minute walk after dinner" in second
+    # 23 old tasks plus "Write about a good moment", done in the fixture: 24 done in all.
+    assert len(on_first) == DONE_PAGE_SIZE and len(on_second) == 3
+    assert not set(on_first) & set(on_second)
+    assert "Write about a good moment" in second  # the oldest "done" is on the last page
+    assert 'href="?page=2#done"' in first
+    # A page that doesn't exist or isn't a number shows a page, never an error.
+    assert alex.get(url + "?page=99").status_code == 200
+    assert alex.get(url + "?page=abc").status_code == 200
+    # The API still lists everything: open first, then done, latest first.
+    api = _client(p.alex).get("/api/clinic/my/homework").json()
+    assert len(api) == 1 + DONE_PAGE_SIZE + 3 + 1
+    assert api[0]["completion"] is None and api[1]["completion"] is not None
+
+
 def test_homework_assign_idempotent_and_errors_name_the_field(world: World):
     p = world.p
     url = reverse("clinic:homework_new", args=[world.link.pk])

@@ -887,7 +887,9 @@ def my_homework(request: AuthedRequest) -> Any:
     """My own homework in my couple space, open first."""
     today = _today(request)
     out = []
-    for a, done in selectors.my_homework(request.user):
+    to_do, done_qs = selectors.my_homework(request.user)
+    pairs = [(a, None) for a in to_do] + [(c.assignment, c) for c in done_qs]
+    for a, done in pairs:
         hw = a.homework
         out.append(
             MyHomeworkOut(

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from trellis.couples.models import Consent, ConsentScope, Membership, TherapistLink
-from trellis.sharing.policy import visible_to
+from trellis.sharing.policy import authored_by, visible_to
 from trellis.sharing.registry import entry_types
 
 from . import warnings
@@ -332,25 +332,28 @@ def _done_mark(assignment: HomeworkAssignment) -> DoneMark | None:
     return DoneMark(annotated["done_id"], annotated["done_at"])
 
 
-def my_homework(user: Any) -> list[tuple[HomeworkAssignment, HomeworkCompletion | None]]:
-    """The user's own homework in their current couple space, open first."""
-    rows = list(
-        HomeworkAssignment.objects.filter(
-            assignee_id=user.pk,
-            homework__cancelled_at__isnull=True,
-            homework__couple__memberships__user_id=user.pk,
-            homework__couple__memberships__left_at__isnull=True,
-        )
-        .select_related("homework", "homework__therapist")
-        .order_by("homework__due_on")
+def my_homework(user: Any) -> tuple[list[HomeworkAssignment], QuerySet[HomeworkCompletion]]:
+    """The user's own homework in their current couple space: what is still to do (all of it,
+    soonest first) and, as a queryset to page through, what they have done (latest first).
+    Two queries, whatever the length of the history."""
+    assigned = HomeworkAssignment.objects.filter(
+        assignee_id=user.pk,
+        homework__cancelled_at__isnull=True,
+        homework__couple__memberships__user_id=user.pk,
+        homework__couple__memberships__left_at__isnull=True,
     )
-    done = {
-        c.assignment_id: c
-        for c in HomeworkCompletion.objects.filter(author_id=user.pk, assignment__in=rows)
-    }
-    pairs = [(a, done.get(a.pk)) for a in rows]
-    pairs.sort(key=lambda p: (p[1] is not None, p[0].homework.due_on))
-    return pairs
+    mine = authored_by(user, HomeworkCompletion)
+    to_do = list(
+        assigned.exclude(Exists(mine.filter(assignment_id=OuterRef("pk"))))
+        .select_related("homework", "homework__therapist")
+        .order_by("homework__due_on", "pk")
+    )
+    done = (
+        mine.filter(assignment__in=assigned.values("pk"))
+        .select_related("assignment__homework", "assignment__homework__therapist")
+        .order_by("-created_at", "pk")
+    )
+    return to_do, done
 
 
 def upcoming_appointments(link: TherapistLink, limit: int = 5) -> list[Appointment]:

@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -741,19 +742,22 @@ def link_end(request: AuthedRequest, link_id: Any) -> HttpResponse:
 
 # --- the couple's side: homework -----------------------------------------------------------------
 
+# Done homework is paged: a long therapy leaves a long list (QUALITY P1/P2).
+DONE_PAGE_SIZE = 20
+
 
 @login_required
 @require_http_methods(["GET"])
 def my_homework(request: AuthedRequest) -> HttpResponse:
     user = _member(request)
     today = _today(user)
-    pairs = selectors.my_homework(user)
+    to_do, done = selectors.my_homework(user)
     return render(
         request,
         "clinic/my_homework.html",
         {
-            "open": [(a, c) for a, c in pairs if c is None],
-            "done": [(a, c) for a, c in pairs if c is not None],
+            "open": to_do,
+            "done": Paginator(done, DONE_PAGE_SIZE).get_page(request.GET.get("page")),
             "today": today,
         },
     )
