@@ -148,6 +148,7 @@ TEMPLATES = [
         },
     }
 ]
+FORM_RENDERER = "trellis.lib.form_renderer.FastFormRenderer"  # widget HTML built in Python
 
 # --- Database ------------------------------------------------------------------------------
 # SQLite: WAL + IMMEDIATE transactions + a busy timeout, so concurrent writers queue instead of
