@@ -50,7 +50,9 @@ SCRIPTS = [
         "p2_pages.py",
         ["P2 (sqlite)", "P2 (postgres)"],
         420,
-        [],
+        # 15 interleaved samples per page and per trivial page: a median of 15 is steady
+        # enough for a 3× bar, and keeps `make bench` under ten minutes.
+        ["--samples", "15"],
         ["--days", "60", "--samples", "5"],
     ),
     Script(
@@ -58,7 +60,7 @@ SCRIPTS = [
         "p3_caseload.py",
         ["P3"],
         300,
-        [],
+        ["--samples", "11"],
         ["--couples", "30", "--days", "60", "--samples", "5"],
     ),
     Script(
