@@ -48,9 +48,9 @@ def _my_couple_sql(viewer: User) -> tuple[RawSQL, RawSQL]:
 
     meta = Membership._meta
     table = connection.ops.quote_name(meta.db_table)
-    user_col = connection.ops.quote_name(meta.get_field("user").column)
-    couple_col = connection.ops.quote_name(meta.get_field("couple").column)
-    left_col = connection.ops.quote_name(meta.get_field("left_at").column)
+    user_col = connection.ops.quote_name(Membership.user.field.column)
+    couple_col = connection.ops.quote_name(Membership.couple.field.column)
+    left_col = connection.ops.quote_name(str(Membership.left_at.field.column))
     me = meta.get_field("user").target_field.get_db_prep_value(viewer.pk, connection)
     my_couple = f"SELECT {couple_col} FROM {table} WHERE {user_col} = %s AND {left_col} IS NULL"
     members = (
