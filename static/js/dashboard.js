@@ -1,23 +1,74 @@
-/* Dashboard: upgrades each server-rendered SVG chart into an interactive uPlot chart.
+/* Dashboard: on request, turns a server-rendered SVG chart into an interactive uPlot chart.
 
-   The SVG stays in the page (visually hidden once upgraded) as the picture a screen reader is
-   given and as the chart people see without JavaScript. Data come from the JSON block the server
-   rendered with json_script (numbers, dates and our own labels only). No inline script, no
-   style attributes: uPlot sizes its own elements through the CSSOM, which the CSP allows. */
+   The SVG is the chart: nothing here runs on page load but one listener. Opening a chart's
+   "Explore day by day" fetches uPlot (once for the page) and draws that chart; closing it
+   brings the SVG back. Loading and drawing six uPlot charts up front cost a phone a few hundred
+   milliseconds of main thread for something most visits never use (QUALITY P7).
+
+   The SVG stays in the page (visually hidden while the interactive chart shows) as the picture
+   a screen reader is given. Data come from the JSON block the server rendered with json_script
+   (numbers, dates and our own labels only). No inline script, no style attributes: uPlot sizes
+   its own elements through the CSSOM, which the CSP allows; the scripts and style sheet it
+   needs come from this origin, named by this script tag's data attributes. */
 (function () {
   "use strict";
 
-  var source = document.getElementById("dashboard-data");
-  var uPlot = window.uPlot;
-  if (!source || typeof uPlot !== "function") return;
+  var me = document.currentScript;
+  var UPLOT_JS = me && me.getAttribute("data-uplot-js");
+  var UPLOT_CSS = me && me.getAttribute("data-uplot-css");
+  var SAYS = {
+    loading: "Loading the interactive chart…",
+    ready: "Touch or point at the chart to see each day’s values. The daily values below list every day.",
+    failed: "The interactive chart could not be loaded. The chart above and the daily values below show the same days.",
+  };
 
-  var data;
-  try {
-    data = JSON.parse(source.textContent);
-  } catch (e) {
-    return;
+  var data = null;
+  function chartData() {
+    if (data) return data;
+    var source = document.getElementById("dashboard-data");
+    if (!source) return null;
+    try {
+      data = JSON.parse(source.textContent);
+    } catch (e) {
+      return null;
+    }
+    return data && data.metrics && data.dates && data.dates.length ? data : null;
   }
-  if (!data || !data.metrics || !data.dates || !data.dates.length) return;
+
+  // uPlot and its style sheet, fetched once, on the first request for an interactive chart.
+  var loading = null;
+  function loadUplot() {
+    if (typeof window.uPlot === "function") return Promise.resolve(window.uPlot);
+    if (loading) return loading;
+    loading = new Promise(function (resolve, reject) {
+      if (!UPLOT_JS) return reject(new Error("no uPlot"));
+      var pending = UPLOT_CSS ? 2 : 1;
+      function one() {
+        if (--pending === 0) {
+          if (typeof window.uPlot === "function") resolve(window.uPlot);
+          else reject(new Error("no uPlot"));
+        }
+      }
+      function failed() {
+        loading = null; // a later attempt may succeed
+        reject(new Error("uPlot did not load"));
+      }
+      if (UPLOT_CSS) {
+        var link = document.createElement("link");
+        link.rel = "stylesheet";
+        link.href = UPLOT_CSS;
+        link.onload = one;
+        link.onerror = failed;
+        document.head.appendChild(link);
+      }
+      var script = document.createElement("script");
+      script.src = UPLOT_JS;
+      script.onload = one;
+      script.onerror = failed;
+      document.head.appendChild(script);
+    });
+    return loading;
+  }
 
   var MINE = "#2f6b5f";
   var PARTNER = "#6a4c93";
@@ -25,16 +76,21 @@
   var GRID = "#dfe4e2";
   var HEIGHT = 220;
 
-  var xs = data.dates.map(function (iso) {
-    var p = iso.split("-");
-    return Date.UTC(+p[0], +p[1] - 1, +p[2]) / 1000;
-  });
-  // Dates are calendar days, not instants: show them in UTC so no time zone shifts a day.
-  var tz = function (ts) {
-    return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
-  };
-  var fmtDay = uPlot.fmtDate("{WWW} {D} {MMM}");
-  var fmtTick = uPlot.fmtDate("{D} {MMM}");
+  var uPlot, xs, tz, fmtDay, fmtTick;
+  function prepare(lib) {
+    if (uPlot) return;
+    uPlot = lib;
+    xs = data.dates.map(function (iso) {
+      var p = iso.split("-");
+      return Date.UTC(+p[0], +p[1] - 1, +p[2]) / 1000;
+    });
+    // Dates are calendar days, not instants: show them in UTC so no time zone shifts a day.
+    tz = function (ts) {
+      return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
+    };
+    fmtDay = uPlot.fmtDate("{WWW} {D} {MMM}");
+    fmtTick = uPlot.fmtDate("{D} {MMM}");
+  }
 
   function fmtValue(u, v) {
     return v == null ? "–" : String(v);
@@ -70,7 +126,7 @@
   function upgrade(el) {
     var m = data.metrics[el.getAttribute("data-metric")];
     var figure = el.closest(".dash-chart");
-    if (!m || !figure) return;
+    if (!m || !figure) throw new Error("no data for this chart");
 
     var dense = xs.length > 45;
     var series = [
@@ -177,6 +233,7 @@
     if (typeof ResizeObserver === "function") {
       var last = opts.width;
       new ResizeObserver(function () {
+        if (el.hidden) return; // put away (the SVG is back): keep the size it had
         var w = widthOf(el);
         if (w !== last) {
           last = w;
@@ -186,32 +243,63 @@
     }
   }
 
-  function upgradeOrLeave(el) {
-    try {
-      upgrade(el);
-    } catch (e) {
-      // Leave the server-rendered chart in place.
-      el.hidden = true;
-      var fig = el.closest(".dash-chart");
-      if (fig) fig.classList.remove("is-live");
-    }
+  function say(details, key) {
+    var note = details.querySelector(".dash-explore-note");
+    if (note) note.textContent = SAYS[key];
   }
 
-  // One chart per task: six charts built in one go block the main thread for long enough to
-  // delay a tap on a slow phone (QUALITY P7); between charts the browser can respond.
-  function start() {
-    var charts = document.querySelectorAll(".chart-live[data-metric]");
-    var i = 0;
-    (function next() {
-      if (i >= charts.length) return;
-      upgradeOrLeave(charts[i++]);
-      if (i < charts.length) setTimeout(next, 0);
-    })();
+  function show(details, live) {
+    var figure = live.closest(".dash-chart");
+    if (!details.open) return;
+    live.hidden = false;
+    figure.classList.add("is-live");
+    say(details, "ready");
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  function hide(live) {
+    live.hidden = true;
+    var figure = live.closest(".dash-chart");
+    if (figure) figure.classList.remove("is-live");
   }
+
+  function explore(details) {
+    var section = details.closest(".dash-metric");
+    var live = section && section.querySelector(".chart-live[data-metric]");
+    if (!live) return;
+    if (!details.open) return hide(live);
+    if (live.getAttribute("data-built") === "yes") return show(details, live);
+    if (!chartData()) return say(details, "failed");
+    say(details, "loading");
+    loadUplot().then(
+      function (lib) {
+        if (live.getAttribute("data-built") === "yes") return show(details, live);
+        try {
+          prepare(lib);
+          live.hidden = false; // measured for its width, so shown before drawing
+          upgrade(live);
+          live.setAttribute("data-built", "yes");
+          if (details.open) show(details, live);
+          else hide(live);
+        } catch (e) {
+          // Leave the server-rendered chart in place.
+          hide(live);
+          live.textContent = "";
+          say(details, "failed");
+        }
+      },
+      function () {
+        say(details, "failed");
+      }
+    );
+  }
+
+  // "toggle" does not bubble; listening in the capture phase hears every <details>.
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var target = event.target;
+      if (target && target.classList && target.classList.contains("dash-explore")) explore(target);
+    },
+    true
+  );
 })();

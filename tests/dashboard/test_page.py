@@ -95,11 +95,24 @@ def test_charts_for_both_partners_with_text_alternatives(people, client_for):
         "Your mood averaged 4.0 of 5 over the last 30 days (10 check-ins); "
         "Sam's shared average was 3.0 (10 check-ins)." in text
     )
-    assert "Daily values" in text
+    assert "Daily values" in text and "Explore day by day" in text
     assert "Sam (shared with you)" in text
-    assert "uplot-1.6.32.iife.min.js" in body and "js/dashboard.js" in body
-    assert "uplot-1.6.32.min.css" in body
     assert ' style="' not in body  # the CSP forbids style attributes
+    # The SVG is the chart: uPlot is named for dashboard.js to fetch on request, never loaded
+    # with the page (QUALITY P7); the daily values come when their disclosure is opened.
+    script = re.search(r'<script src="[^"]*js/dashboard\.js"[^>]*>', body)
+    assert script and " defer" in script.group(0)
+    assert 'data-uplot-js="/static/vendor/uplot-1.6.32.iife.min.js"' in script.group(0)
+    assert 'data-uplot-css="/static/vendor/uplot-1.6.32.min.css"' in script.group(0)
+    assert not re.search(r'<script src="[^"]*uplot', body)
+    assert not re.search(r"<link [^>]*uplot", body)
+    for key in ("mood", "stress", "sleep", "closeness", "safety"):
+        assert (
+            f'<details class="dash-values" id="values-{key}" '
+            f'hx-get="/dashboard/?range=30&amp;values={key}" hx-trigger="toggle once"'
+        ) in body
+        assert f'<a href="?range=30&amp;values={key}#values-{key}">' in body
+    assert body.count("<table") == 2  # only the two calendars' weeks
 
     data = chart_data(response)
     assert data["partner"] == "Sam"
@@ -239,7 +252,7 @@ def test_no_shaming_words_anywhere_on_the_page(people, client_for, shape):
             checkin(people.alex, i, craving=9)
     elif shape == "partner_only":
         checkin(people.sam, 2)
-    for query in ("", "?range=90"):
+    for query in ("", "?range=90", "?range=90&values=craving"):
         response = client_for(people.alex).get(URL + query)
         text = main_text(response).lower()
         found = [w for w in SHAMING if re.search(rf"\b{w}", text)]
@@ -265,3 +278,105 @@ def test_heatmap_on_the_page(people, client_for):
     text = main_text(response)
     assert "You checked in on 2 of the last 84 days." in text
     assert "Sam shared a check-in with you on 1 of the last 84 days." in text
+
+
+# --- Daily values, on request -----------------------------------------------------------------
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _values_rows(html_text: str) -> list[tuple[str, ...]]:
+    """The table's rows as text: (date, value, value)."""
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", html_text)
+    out = []
+    for day, cells in rows:
+        values = [
+            html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", cells)
+        ]
+        out.append((day, *values))
+    return out
+
+
+def test_daily_values_for_htmx_are_the_table_alone(people, client_for):
+    checkin(people.alex, 0, mood=4)
+    checkin(people.alex, 2, mood=2)
+    checkin(people.sam, 2, mood=5)
+    checkin(people.sam, 3, mood=1, audience=Audience.ONLY_ME)  # private: not on any row
+    response = client_for(people.alex).get(URL, {"range": "30", "values": "mood"}, **HX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<main" not in body and "<svg" not in body and "<html" not in body
+    assert body.count("<table") == 1
+    assert '<caption class="sr-only">Mood, day by day, last 30 days</caption>' in body
+    assert '<th scope="col">You</th><th scope="col">Sam</th>' in body
+    today = today_for(people.alex)
+    from trellis.lib.svgchart import day_label
+
+    assert _values_rows(body) == [
+        (day_label(today - timedelta(days=2)), "2", "5"),
+        (day_label(today), "4", "–no value"),
+    ]
+    assert "HX-Request" in response["Vary"]  # one URL, two answers: caches keep them apart
+    assert ' style="' not in body
+
+
+def test_daily_values_without_javascript_open_in_the_page(people, client_for):
+    for i in range(3):
+        checkin(people.alex, i, stress=2)
+    response = client_for(people.alex).get(URL, {"range": "90", "values": "stress"})
+    body = response.content.decode()
+    assert "<main" in body and body.count('role="img"') == 5 + 2
+    assert '<details class="dash-values" id="values-stress" open>' in body
+    section = body[body.index('id="values-stress"') :]
+    section = section[: section.index("</details>")]
+    assert "Stress, day by day, last 90 days" in section
+    assert [row[1] for row in _values_rows(section)] == ["2", "2", "2"]
+    # Only the asked-for table; the other charts keep their link.
+    assert body.count("<table") == 1 + 2
+    assert '<a href="?range=90&amp;values=mood#values-mood">' in body
+    assert 'id="values-stress" hx-get' not in body
+
+
+@pytest.mark.parametrize("junk", ["craving", "gratitude", "MOOD", "", "mood'\"<", "1" * 300])
+def test_daily_values_for_something_not_charted_are_ignored(people, client_for, junk):
+    """Craving is not on Alex's page (no track, no values): asking for it, or for anything
+    that is not a chart there, gives the page as without `values`, with or without htmx."""
+    checkin(people.alex, 0)
+    client = client_for(people.alex)
+    for headers in ({}, HX):
+        response = client.get(URL, {"values": junk}, **headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "<main" in body and body.count("<table") == 2
+        assert "mood'\"<" not in body
+
+
+def test_daily_values_when_nothing_is_charted(people, client_for):
+    # No check-in at all: the empty page, whatever is asked for.
+    response = client_for(people.alex).get(URL, {"values": "mood"}, **HX)
+    assert "Your charts will appear after your first check-in." in main_text(response)
+
+
+def test_daily_values_of_a_chart_without_values(people, client_for):
+    recovery_track(people.alex)
+    checkin(people.alex, 0)  # craving charted (in recovery), but no craving value yet
+    response = client_for(people.alex).get(URL, {"values": "craving"}, **HX)
+    assert response.content.decode().strip() == (
+        '<p class="empty">No values in the last 30 days.</p>'
+    )
+
+
+def test_the_page_stays_small_with_a_long_history(people, client_for):
+    """QUALITY P7: a phone lays out every element, open or folded. Ninety days of both
+    partners' check-ins keep the page under a thousand elements (it was over two thousand with
+    the six tables inline); the elements of one table come only with that table."""
+    recovery_track(people.alex)
+    for i in range(120):
+        checkin(people.alex, i, craving=i % 11)
+        checkin(people.sam, i)
+    client = client_for(people.alex)
+    page = client.get(URL, {"range": "90"}).content.decode()
+    elements = len(re.findall(r"<[a-zA-Z]", page))
+    assert elements < 1000, elements
+    table = client.get(URL, {"range": "90", "values": "mood"}, **HX).content.decode()
+    assert len(_values_rows(table)) == 90
+    assert len(re.findall(r"<[a-zA-Z]", table)) > 90 * 4

@@ -191,9 +191,9 @@ NO_VALUE = format_html(
 def table_rows(
     dates: list[date], mine: list[int | None] | None, theirs: list[int | None] | None
 ) -> SafeString:
-    """The <tr>s of a chart's table of daily values (days with any value): ninety rows of six
-    tables are the bulk of the page, so they are built as plain strings (every value
-    escaped), not with a template loop or a format_html per cell."""
+    """The <tr>s of a chart's table of daily values (days with any value), built as plain
+    strings (every value escaped), not with a template loop or a format_html per cell: a
+    ninety-day table is a few hundred cells."""
     columns = [col for col in (mine, theirs) if col is not None]
     rows = []
     for i, day in enumerate(dates):
@@ -208,15 +208,45 @@ def table_rows(
 
 
 @dataclass
+class ValuesTable:
+    """A chart's table of daily values. It is built only when asked for (the "Daily values"
+    disclosure, fetched when opened, or `?values=<metric>` without JavaScript): six tables of
+    ninety rows were most of the page's elements, and every element costs a phone layout time
+    (QUALITY P7) whether its <details> is open or not."""
+
+    key: str
+    label: str
+    rows: SafeString  # the <tr>s; empty when no day has a value
+    with_mine: bool
+    with_partner: bool
+
+
+@dataclass
 class MetricView:
     key: str
     label: str
     note: str
     svg: SafeString
     sentence: str
-    rows: SafeString  # the table's <tr>s; empty when no day has a value
     with_mine: bool = True
     with_partner: bool = True
+    table: ValuesTable | None = None  # given only for the metric whose values were asked for
+
+
+def metric_by_key(key: object, shown: list[Metric]) -> Metric | None:
+    """`?values=` as one of the metrics on the page; anything else is None (and ignored)."""
+    return next((m for m in shown if m.key == key), None)
+
+
+def values_table(data: DashboardData, metric: Metric, *, in_recovery: bool) -> ValuesTable:
+    with_mine = shows_mine(data, metric, in_recovery=in_recovery)
+    with_partner = data.partner is not None
+    rows = table_rows(
+        data.range_dates,
+        data.series("mine", metric.key) if with_mine else None,
+        data.series("partner", metric.key) if with_partner else None,
+    )
+    return ValuesTable(metric.key, metric.label, rows, with_mine, with_partner)
 
 
 def shows_mine(data: DashboardData, metric: Metric, *, in_recovery: bool) -> bool:
@@ -240,8 +270,14 @@ def metrics_to_show(data: DashboardData, *, in_recovery: bool) -> list[Metric]:
 
 
 def metric_views(
-    data: DashboardData, metrics: list[Metric], *, in_recovery: bool = False
+    data: DashboardData,
+    metrics: list[Metric],
+    *,
+    in_recovery: bool = False,
+    values_for: str = "",
 ) -> list[MetricView]:
+    """Each chart with its text alternative; the table of daily values only for `values_for`
+    (the metric whose values a person without JavaScript asked to see)."""
     views = []
     dates = data.range_dates
     for metric in metrics:
@@ -277,8 +313,10 @@ def metric_views(
             y_max=metric.y_max,
             y_step=metric.y_step,
         )
-        rows = table_rows(
-            dates, mine if with_mine else None, theirs if data.partner is not None else None
+        table = (
+            values_table(data, metric, in_recovery=in_recovery)
+            if metric.key == values_for
+            else None
         )
         views.append(
             MetricView(
@@ -287,9 +325,9 @@ def metric_views(
                 metric.note,
                 svg,
                 sentence,
-                rows,
                 with_mine=with_mine,
                 with_partner=data.partner is not None,
+                table=table,
             )
         )
     return views
