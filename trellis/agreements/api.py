@@ -210,6 +210,11 @@ def _person(user: Any) -> PersonOut | None:
     return person(user) if user is not None else None
 
 
+def _named(pk: Any, name: str | None) -> PersonOut | None:
+    """A person from an id and the name read with the row (see selectors.Line)."""
+    return PersonOut(id=str(pk), display_name=name or "") if pk is not None else None
+
+
 def _id(value: Any) -> str | None:
     return str(value) if value is not None else None
 
@@ -287,8 +292,8 @@ def agreement_out(request: AuthedRequest, agreement: Agreement, number: int) -> 
                 text_id=_id(text.pk) if text else None,
                 text=text.text if text else None,
                 rationale=text.rationale if text else None,
-                author=person(text.author) if text else None,
-                accepted_by=_person(text.accepted_by) if text else None,
+                author=_named(text.author_id, line.author_name) if text else None,
+                accepted_by=_named(text.accepted_by_id, line.accepted_by_name) if text else None,
                 in_version=text.in_version if text else None,
                 review_on=clause.review_on,
                 due=clause.retired_at is None and clause.review_on <= today,
@@ -406,7 +411,9 @@ def compare_versions(
     for n in (earlier, later):
         version = selectors.version_of(agreement, n) if n else None
         docs.append(
-            selectors.doc_of(selectors.lines_of(request.user, agreement, version, channel="api"))
+            selectors.doc_of(
+                selectors.lines_of(request.user, agreement, version, channel="api", rationale=False)
+            )
         )
     return [
         ClauseDiffOut(

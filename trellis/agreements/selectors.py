@@ -4,11 +4,12 @@ through sharing's policy, which also records who read what."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from trellis.couples.models import Membership
@@ -45,15 +46,36 @@ def agreement_for_member(user: Any, pk: Any) -> Agreement:
     return agreement
 
 
+@dataclass(frozen=True)
+class Partner:
+    """The other member of a couple space, as the agreement's pages name them."""
+
+    pk: Any
+    display_name: str
+
+
+def partner_in(user: Any, agreement: Agreement) -> Partner | None:
+    """The other current member of the agreement's couple space (the user is a member: see
+    `agreement_for_member`), or None while nobody has joined: `couples.selectors.partner_of`,
+    as one small query for the pages that name the partner and nothing else of them."""
+    row = (
+        Membership.objects.filter(couple_id=agreement.couple_id, left_at__isnull=True)
+        .exclude(user_id=user.pk)
+        .values_list("user_id", "user__display_name")[:1]
+    )
+    return next((Partner(pk, name) for pk, name in row), None)
+
+
 def version_of(agreement: Agreement, number: Any) -> AgreementVersion | None:
     """A version by number (None: the document before anything was agreed, or no such)."""
     try:
         n = int(number)
     except (TypeError, ValueError):
         return None
+    # Only what the pages and the API use of it: its number, its date and its clauses.
     return (
         AgreementVersion.objects.filter(agreement=agreement, number=n)
-        .select_related("proposed_by", "accepted_by")
+        .only("id", "number", "created_at", "clauses")
         .first()
     )
 
@@ -66,6 +88,15 @@ class Line:
     clause: Clause
     text: ClauseText | None
     due: bool = False
+    # The names of who proposed and who accepted the wording (None: they have left Trellis).
+    author_name: str | None = None
+    accepted_by_name: str | None = None
+    # As the page words them (set by the page): who proposed and who accepted the wording, and
+    # the day to look at it together again.
+    proposed_by: str = ""
+    accepted_by: str = ""
+    accepted_on: str = ""
+    review_on: str = ""
 
 
 @dataclass
@@ -73,25 +104,103 @@ class SectionBlock:
     key: str
     title: str
     lines: list[Line]
+    # The section's clauses as HTML list items, for the page showing them (set by the page).
+    items: str = ""
+
+
+# What the pages and the API show of a clause and of a wording, and of the people named on it
+# only their names (`author_name`, `accepted_by_name`): whole rows would decrypt and convert
+# what nobody reads, for every clause of the document.
+CLAUSE_FIELDS = ("id", "section", "review_on", "retired_at")
+TEXT_FIELDS = ("id", "author", "text", "rationale", "review_on", "in_version", "accepted_by")
+NAMES = {
+    "author_name": F("author__display_name"),
+    "accepted_by_name": F("accepted_by__display_name"),
+}
 
 
 def lines_of(
-    reader: Any, agreement: Agreement, version: AgreementVersion | None, *, channel: str
+    reader: Any,
+    agreement: Agreement,
+    version: AgreementVersion | None,
+    *,
+    channel: str,
+    rationale: bool = True,
+    accepted_at: bool = False,
+    record: bool = True,
 ) -> list[Line]:
+    """The clauses of a version in reading order, each with its wording when the reader may read
+    it and the names of who proposed and accepted it. `rationale=False` leaves the reasons
+    undecrypted, for a page that does not show them; `accepted_at` also reads when each was
+    accepted (the print view shows it); `record=False` leaves recording the reads to the
+    caller, to record everything a page shows at once."""
     pairs = version.clauses if version is not None else []
-    if not pairs:
-        return []
-    clause_ids = [c for c, _ in pairs]
-    text_ids = [t for _, t in pairs]
-    clauses = {str(c.pk): c for c in Clause.objects.filter(agreement=agreement, pk__in=clause_ids)}
+    [lines] = lines_for(
+        reader,
+        agreement,
+        [pairs],
+        channel=channel,
+        rationale=rationale,
+        accepted_at=accepted_at,
+        record=record,
+    )
+    return lines
+
+
+def lines_for(
+    reader: Any,
+    agreement: Agreement,
+    pair_lists: Sequence[Sequence[Sequence[str]]],
+    *,
+    channel: str,
+    rationale: bool = True,
+    accepted_at: bool = False,
+    record: bool = True,
+) -> list[list[Line]]:
+    """`lines_of` for lists of [clause id, wording id] pairs (whole versions or parts of them),
+    all read at once: the wordings the reader may read, each with its clause, in one query; the
+    clauses whose wording they may not read (if any) in a second."""
+    clause_ids = {c for pairs in pair_lists for c, _ in pairs}
+    text_ids = {t for pairs in pair_lists for _, t in pairs}
+    if not clause_ids:
+        return [[] for _ in pair_lists]
+    fields = [f for f in TEXT_FIELDS if rationale or f != "rationale"]
+    if accepted_at:
+        fields.append("accepted_at")
     texts = {
         str(t.pk): t
         for t in visible_to(reader, ClauseText)
-        .filter(pk__in=text_ids)
-        .select_related("author", "accepted_by")
+        .filter(pk__in=text_ids, clause__agreement=agreement)
+        .select_related("clause")
+        .only(*fields, "clause", *(f"clause__{f}" for f in CLAUSE_FIELDS))
+        .annotate(**NAMES)
+        .order_by()
     }
-    record_reads(reader, texts.values(), channel=channel)
-    return [Line(clauses[c], texts.get(t)) for c, t in pairs if c in clauses]
+    clauses = {str(t.clause_id): t.clause for t in texts.values()}
+    hidden = clause_ids - clauses.keys()
+    if hidden:
+        clauses.update(
+            (str(c.pk), c)
+            for c in Clause.objects.filter(agreement=agreement, pk__in=hidden)
+            .only(*CLAUSE_FIELDS)
+            .order_by()
+        )
+    if record:
+        record_reads(reader, texts.values(), channel=channel)
+    return [
+        [_line(clauses[c], texts.get(t)) for c, t in pairs if c in clauses] for pairs in pair_lists
+    ]
+
+
+def _line(clause: Clause, text: ClauseText | None) -> Line:
+    if text is None:
+        return Line(clause, None)
+    row: Any = text  # read with the NAMES annotations
+    return Line(clause, text, author_name=row.author_name, accepted_by_name=row.accepted_by_name)
+
+
+def texts_of(lines: list[Line]) -> list[ClauseText]:
+    return [line.text for line in lines if line.text is not None]
 
 
 def sections_of(lines: list[Line], today: date | None = None) -> list[SectionBlock]:
@@ -111,6 +220,16 @@ def doc_of(lines: list[Line]) -> list[DocClause]:
         DocClause(str(line.clause.pk), line.clause.section, line.text.text if line.text else "")
         for line in lines
     ]
+
+
+def versions_numbered(agreement: Agreement, numbers: list[int]) -> dict[int, AgreementVersion]:
+    """Some versions by number, in one query (only what a comparison needs)."""
+    return {
+        v.number: v
+        for v in AgreementVersion.objects.filter(agreement=agreement, number__in=numbers)
+        .only("id", "number", "created_at", "clauses")
+        .order_by()
+    }
 
 
 def versions_of(agreement: Agreement) -> QuerySet[AgreementVersion]:
@@ -133,6 +252,68 @@ def proposals_visible(
     proposals = list(qs)
     record_reads(reader, proposals, channel=channel)
     return proposals
+
+
+def proposals_waiting(reader: Any, agreement: Agreement) -> list[AgreementProposal]:
+    """The open proposals the reader may read, newest first, as the agreement's page lists them
+    (not recorded: the page records all it shows at once)."""
+    return list(
+        visible_to(reader, AgreementProposal)
+        .filter(agreement=agreement, status=AgreementProposal.Status.OPEN)
+        .only("id", "author", "kind", "section", "text", "created_at")
+        .annotate(author_name=F("author__display_name"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def proposals_count(reader: Any, agreement: Agreement) -> int:
+    return visible_to(reader, AgreementProposal).filter(agreement=agreement).count()
+
+
+def proposals_page(
+    reader: Any, agreement: Agreement, *, start: int, size: int
+) -> list[AgreementProposal]:
+    """`size` of the proposals the reader may read, newest first, from the `start`-th, as the
+    history lists them: words, what became of them, and names (`author_name`,
+    `decided_by_name`); never their reasons. Not recorded: the page records what it shows."""
+    qs = (
+        visible_to(reader, AgreementProposal)
+        .filter(agreement=agreement)
+        .only(
+            "id",
+            "author",
+            "kind",
+            "section",
+            "text",
+            "status",
+            "created_at",
+            "result_version",
+            "decided_by",
+            "response",
+        )
+        .annotate(
+            author_name=F("author__display_name"), decided_by_name=F("decided_by__display_name")
+        )
+        .order_by("-created_at", "-pk")
+    )
+    return list(qs[start : start + size])
+
+
+def versions_between(agreement: Agreement, newest: int, oldest: int) -> list[AgreementVersion]:
+    """Versions `newest` down to `oldest`, each with the names of who proposed and accepted it
+    (`proposed_by_name`, `accepted_by_name`) and the clause it added, changed or retired: its
+    section (`clause_section`) and its wording in force, or its last one (`clause_text_id`)."""
+    return list(
+        AgreementVersion.objects.filter(agreement=agreement, number__lte=newest, number__gte=oldest)
+        .only("id", "number", "created_at", "kind", "proposed_by", "accepted_by", "clause")
+        .annotate(
+            proposed_by_name=F("proposed_by__display_name"),
+            accepted_by_name=F("accepted_by__display_name"),
+            clause_section=F("clause__section"),
+            clause_text_id=F("clause__current_id"),
+        )
+        .order_by("-number")
+    )
 
 
 def proposal_for_reader(reader: Any, pk: Any, *, channel: str) -> AgreementProposal:
@@ -169,6 +350,15 @@ def open_review(agreement: Agreement) -> AgreementReview | None:
     return (
         AgreementReview.objects.filter(agreement=agreement, closed_at__isnull=True)
         .select_related("called_by")
+        .only(
+            "id",
+            "agreement",
+            "called_at",
+            "closed_at",
+            "called_by",
+            "called_by__id",
+            "called_by__display_name",
+        )
         .first()
     )
 
@@ -215,13 +405,22 @@ def clause_in(agreement: Agreement, clause_id: Any) -> Clause | None:
     return Clause.objects.filter(agreement=agreement, pk=key).select_related("current").first()
 
 
-def texts_for_reader(reader: Any, ids: list[Any], *, channel: str) -> dict[str, ClauseText]:
-    """The wordings among `ids` the reader may read (recorded as read), by id."""
+def texts_for_reader(
+    reader: Any, ids: list[Any], *, channel: str, record: bool = True
+) -> dict[str, ClauseText]:
+    """The wordings among `ids` the reader may read, by id (only their words: no reasons, no
+    people), recorded as read unless `record=False` leaves that to the caller."""
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
-    texts = list(visible_to(reader, ClauseText).filter(pk__in=ids).select_related("author"))
-    record_reads(reader, texts, channel=channel)
+    texts = list(
+        visible_to(reader, ClauseText)
+        .filter(pk__in=ids)
+        .only("id", "author", "clause", "section", "text", "in_version")
+        .order_by()
+    )
+    if record:
+        record_reads(reader, texts, channel=channel)
     return {str(t.pk): t for t in texts}
 
 

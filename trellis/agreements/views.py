@@ -8,6 +8,8 @@ decides whose turn it is or what a clause needs: the services do, and their Vali
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,9 +17,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods
 
 from trellis.core.http import AuthedRequest
@@ -28,7 +35,7 @@ from trellis.sharing.registry import for_model
 from trellis.sharing.services import default_audience
 from trellis.sharing.views_meta import entry_view
 
-from . import diff, selectors, services
+from . import diff, presenters, selectors, services
 from .forms import ProposalForm, audience_default, put_errors
 from .models import Agreement, AgreementProposal, AgreementVersion, Clause, ClauseText, Section
 from .suggestions import BY_KEY, for_section
@@ -36,12 +43,7 @@ from .suggestions import BY_KEY, for_section
 CHANNEL = "page"
 Kind = AgreementProposal.Kind
 Status = AgreementProposal.Status
-SECTION_TITLES = dict(Section.choices)
-VERSION_KINDS = {
-    "add": "A clause added",
-    "change": "A clause changed",
-    "retire": "A clause retired",
-}
+SECTION_TITLES = presenters.SECTION_TITLES
 
 
 def _today(user: Any) -> date:
@@ -69,28 +71,31 @@ class AskedVersion:
 
 
 def _asked_version(agreement: Agreement, raw: str | None) -> AskedVersion:
+    """The version asked for, reading one version row: the one asked for, or (when none is
+    asked for, or no such version exists) the one in force."""
     latest = agreement.version
-    current = AskedVersion(
-        latest, selectors.version_of(agreement, latest) if latest else None, False
-    )
+
+    def in_force(problem: str = "") -> AskedVersion:
+        row = selectors.version_of(agreement, latest) if latest else None
+        return AskedVersion(latest, row, False, problem)
+
     if raw in (None, ""):
-        return current
+        return in_force()
     try:
         number = int(str(raw))
     except ValueError:
         number = -1
     if number == latest:
-        return current
+        return in_force()
     if number == 0:
         return AskedVersion(0, None, True)
-    row = selectors.version_of(agreement, number) if number > 0 else None
+    row = selectors.version_of(agreement, number) if 0 < number < latest else None
     if row is None:
-        current.problem = (
+        return in_force(
             f"Your agreement has no version “{str(raw)[:12]}”. Here is the version in force."
             if latest
             else "Nothing has been agreed yet, so there are no versions to show."
         )
-        return current
     return AskedVersion(number, row, True)
 
 
@@ -106,21 +111,57 @@ def agreement_home(request: AuthedRequest) -> HttpResponse:
     return render(request, "agreements/none.html")
 
 
+def _word_lines(
+    reader: Any, lines: list[selectors.Line], *, on_paper: bool = False, past: bool = False
+) -> None:
+    """Name the people on each line and date its next look together. A past version shows the
+    review date its wording was agreed with; the version in force, the clause's own. On paper
+    everyone is named (the reader too), with the day each wording was accepted."""
+    for line in lines:
+        text = line.text
+        if text is not None:
+            line.proposed_by = presenters.who(
+                reader, text.author_id, line.author_name, named=on_paper
+            )
+            line.accepted_by = presenters.who(
+                reader, text.accepted_by_id, line.accepted_by_name, named=on_paper
+            )
+            if on_paper:
+                line.accepted_on = presenters.local_day(text.accepted_at)
+        line.review_on = presenters.day(
+            text.review_on if past and text is not None else line.clause.review_on
+        )
+
+
+def _url_for(name: str) -> Callable[[Any], str]:
+    """The URL of route `name` for any id, resolved once: the same string reverse() gives, for
+    lists where reversing every row shows in the page's time."""
+    marker = uuid.UUID(int=0)
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 @login_required
 @require_http_methods(["GET"])
 @entry_view(Agreement, "couple")
 def agreement_detail(request: AuthedRequest, pk: str) -> HttpResponse:
+    """The document at one version (the one in force unless `?version=N`): that version's
+    clauses only, with the proposals waiting for an answer. Its reads recorded in one go."""
     user = request.user
     agreement = selectors.agreement_for_member(user, pk)
     asked = _asked_version(agreement, request.GET.get("version"))
-    lines = selectors.lines_of(user, agreement, asked.row, channel=CHANNEL)
+    lines = selectors.lines_of(user, agreement, asked.row, channel=CHANNEL, record=False)
     blocks = selectors.sections_of(lines, None if asked.past else _today(user))
-    proposals = (
-        []
-        if asked.past
-        else selectors.proposals_visible(user, agreement, open_only=True, channel=CHANNEL)
-    )
-    partner = partner_of(user)
+    proposals = [] if asked.past else selectors.proposals_waiting(user, agreement)
+    # One audit INSERT for everything the page shows.
+    record_reads(user, [*selectors.texts_of(lines), *proposals], channel=CHANNEL)
+    _word_lines(user, lines, past=asked.past)
+    propose_url = reverse("agreements:propose", args=[agreement.pk])
+    proposal_url = _url_for("agreements:proposal")
+    for block in blocks:
+        block.items = presenters.document_items(
+            block.lines, propose_url=propose_url, past=asked.past
+        )
     return render(
         request,
         "agreements/detail.html",
@@ -131,38 +172,113 @@ def agreement_detail(request: AuthedRequest, pk: str) -> HttpResponse:
             "sections": [(b, for_section(b.key)) for b in blocks],
             "in_force": len(lines),
             "due": sum(1 for line in lines if line.due),
-            "for_me": [p for p in proposals if p.author_id != user.pk],
-            "mine": [p for p in proposals if p.author_id == user.pk],
-            "partner": partner,
+            "for_me": presenters.waiting_items(
+                [p for p in proposals if p.author_id != user.pk],
+                reader=user,
+                proposal_url=proposal_url,
+            ),
+            "mine": presenters.waiting_items(
+                [p for p in proposals if p.author_id == user.pk],
+                reader=user,
+                proposal_url=proposal_url,
+            ),
+            "partner": selectors.partner_in(user, agreement),
             "review": None if asked.past else selectors.open_review(agreement),
+            "propose_url": propose_url,
         },
         status=400 if asked.problem else 200,
     )
+
+
+# Twenty entries a page: the ten newest versions and the ten newest proposals (on a phone, forty
+# cards were a long scroll, and every entry shown is read and recorded).
+HISTORY_PAGE_SIZE = 10
+
+
+def _page_number(raw: str | None, pages: int) -> tuple[int, str]:
+    """The history page asked for (`?page=N`, 1 is the newest), and a message when there is
+    no such page (then the nearest one is shown)."""
+    if raw in (None, ""):
+        return 1, ""
+    try:
+        number = int(str(raw))
+    except ValueError:
+        number = 0
+    if 1 <= number <= pages:
+        return number, ""
+    if number > pages:
+        return pages, (
+            f"Your history has {pages} page{'s' if pages != 1 else ''}, so there is no page "
+            f"{str(raw)[:12]}. Here is the oldest one."
+        )
+    return 1, f"There is no page “{str(raw)[:12]}” in your history. Here is the newest one."
 
 
 @login_required
 @require_http_methods(["GET"])
 @entry_view(Agreement, "couple")
 def agreement_history(request: AuthedRequest, pk: str) -> HttpResponse:
+    """Versions and proposals, newest first, a page at a time: one pager for both lists, so
+    "Older" goes further back in each. Only what the page shows is read (and recorded)."""
     user = request.user
     agreement = selectors.agreement_for_member(user, pk)
-    versions = list(selectors.versions_of(agreement))
-    proposals = selectors.proposals_visible(user, agreement, channel=CHANNEL)
-    retired = list(selectors.retired_clauses(agreement))
-    texts = selectors.texts_for_reader(user, [c.current_id for c in retired], channel=CHANNEL)
+    latest = agreement.version
+    size = HISTORY_PAGE_SIZE
+    proposal_count = selectors.proposals_count(user, agreement)
+    paginator = Paginator(range(max(latest, proposal_count)), size)
+    number, problem = _page_number(request.GET.get("page"), paginator.num_pages)
+    page = paginator.page(number)
+    skip = (number - 1) * size
+    newest, oldest = latest - skip, max(latest - skip - size + 1, 1)
+    versions = selectors.versions_between(agreement, newest, oldest) if newest >= 1 else []
+    proposals = (
+        selectors.proposals_page(user, agreement, start=skip, size=size)
+        if skip < proposal_count
+        else []
+    )
+    retired = selectors.texts_for_reader(
+        user,
+        [v.clause_text_id for v in versions if v.kind == "retire"],  # type: ignore[attr-defined]
+        channel=CHANNEL,
+        record=False,
+    )
+    record_reads(user, [*proposals, *retired.values()], channel=CHANNEL)
+    partner = selectors.partner_in(user, agreement)
+    detail_url = reverse("agreements:detail", args=[agreement.pk])
+    compare_url = reverse("agreements:compare", args=[agreement.pk])
+    versions_html = presenters.version_items(
+        versions,
+        reader=user,
+        latest=latest,
+        detail_url=detail_url,
+        compare_url=compare_url,
+        clause_url=_url_for("agreements:clause_text"),
+        retired=retired,
+    )
+    proposals_html = presenters.proposal_items(
+        proposals,
+        reader=user,
+        partner_name=partner.display_name if partner is not None else "your partner",
+        proposal_url=_url_for("agreements:proposal"),
+    )
     return render(
         request,
         "agreements/history.html",
         {
             "agreement": agreement,
-            "versions": [(v, VERSION_KINDS.get(v.kind, "A change")) for v in versions],
-            "proposals": proposals,
-            "retired": [
-                (c, SECTION_TITLES.get(c.section, ""), texts.get(str(c.current_id)))
-                for c in retired
-            ],
-            "partner": partner_of(user),
+            "page": page,
+            "problem": problem,
+            "versions": versions_html,
+            "newest": newest,
+            "oldest": oldest,
+            "proposals": proposals_html,
+            "proposal_count": proposal_count,
+            "first_proposal": skip + 1,
+            "last_proposal": skip + len(proposals),
+            "detail_url": detail_url,
+            "compare_url": compare_url,
         },
+        status=400 if problem else 200,
     )
 
 
@@ -229,10 +345,26 @@ def _version_number(raw: str | None, default: int, latest: int, name: str) -> tu
     )
 
 
+def _version_options(latest: int, selected: int) -> SafeString:
+    """The <option>s of a version picker, newest first (numbers only, so nothing to escape):
+    built here rather than in a template loop, as there is one per version ever agreed."""
+    options = [
+        f'<option value="{n}"{" selected" if n == selected else ""}>Version {n}</option>'
+        for n in range(latest, 0, -1)
+    ]
+    options.append(
+        f'<option value="0"{" selected" if selected == 0 else ""}>Before anything was agreed'
+        "</option>"
+    )
+    return mark_safe("".join(options))  # noqa: S308 - integers and fixed words only
+
+
 @login_required
 @require_http_methods(["GET"])
 @entry_view(Agreement, "couple")
 def agreement_compare(request: AuthedRequest, pk: str) -> HttpResponse:
+    """Two versions side by side. A clause whose wording is the same in both (the same wording
+    row) is counted, not read: only what differs is read, compared word by word and shown."""
     user = request.user
     agreement = selectors.agreement_for_member(user, pk)
     latest = agreement.version
@@ -243,25 +375,39 @@ def agreement_compare(request: AuthedRequest, pk: str) -> HttpResponse:
         "agreement": agreement,
         "a": a,
         "b": b,
-        "numbers": list(range(latest, -1, -1)),
+        "options_a": _version_options(latest, a) if latest else "",
+        "options_b": _version_options(latest, b) if latest else "",
         "problems": problems,
         "rows": [],
     }
     if latest and not problems:
-        va = selectors.version_of(agreement, a) if a else None
-        vb = selectors.version_of(agreement, b) if b else None
-        lines_a = selectors.lines_of(user, agreement, va, channel=CHANNEL)
-        lines_b = selectors.lines_of(user, agreement, vb, channel=CHANNEL)
+        rows_of = selectors.versions_numbered(agreement, [n for n in (a, b) if n])
+        va, vb = rows_of.get(a), rows_of.get(b)
+        pairs_a = [tuple(p) for p in (va.clauses if va else [])]
+        pairs_b = [tuple(p) for p in (vb.clauses if vb else [])]
+        same = set(pairs_a) & set(pairs_b)
+        lines_a, lines_b = selectors.lines_for(
+            user,
+            agreement,
+            [[p for p in pairs_a if p not in same], [p for p in pairs_b if p not in same]],
+            channel=CHANNEL,
+            rationale=False,
+        )
         hidden_a = {str(line.clause.pk) for line in lines_a if line.text is None}
         hidden_b = {str(line.clause.pk) for line in lines_b if line.text is None}
         changes = diff.diff(selectors.doc_of(lines_a), selectors.doc_of(lines_b))
+        counts = diff.summary(changes)
+        counts["same"] += len(same)
         rows = [_compare_row(c, hidden_a, hidden_b) for c in changes]
         context.update(
             version_a=va,
             version_b=vb,
-            summary_text=_summary_text(diff.summary(changes)),
+            summary_text=_summary_text(counts),
             rows=rows,
             groups=_grouped(rows),
+            unchanged=len(same),
+            read_b_url=reverse("agreements:detail", args=[agreement.pk])
+            + (f"?version={b}" if b != latest else ""),
         )
     return render(request, "agreements/compare.html", context, status=400 if problems else 200)
 
@@ -270,11 +416,15 @@ def agreement_compare(request: AuthedRequest, pk: str) -> HttpResponse:
 @require_http_methods(["GET"])
 @entry_view(Agreement, "couple")
 def agreement_print(request: AuthedRequest, pk: str) -> HttpResponse:
+    """The whole document at one version, for paper: every clause of it, everyone named."""
     user = request.user
     agreement = selectors.agreement_for_member(user, pk)
     asked = _asked_version(agreement, request.GET.get("version"))
-    lines = selectors.lines_of(user, agreement, asked.row, channel=CHANNEL)
-    blocks = selectors.sections_of(lines)
+    lines = selectors.lines_of(user, agreement, asked.row, channel=CHANNEL, accepted_at=True)
+    _word_lines(user, lines, on_paper=True, past=asked.past)
+    blocks = [b for b in selectors.sections_of(lines) if b.lines]
+    for block in blocks:
+        block.items = presenters.print_items(block.lines)
     return render(
         request,
         "agreements/print.html",
@@ -282,7 +432,7 @@ def agreement_print(request: AuthedRequest, pk: str) -> HttpResponse:
             "agreement": agreement,
             "asked": asked,
             "version": asked.row,
-            "sections": [b for b in blocks if b.lines],
+            "sections": blocks,
         },
         status=400 if asked.problem else 200,
     )
@@ -300,11 +450,18 @@ def _review_page(
 ) -> HttpResponse:
     user = request.user
     version = selectors.version_of(agreement, agreement.version) if agreement.version else None
-    lines = selectors.lines_of(user, agreement, version, channel=CHANNEL)
+    lines = selectors.lines_of(user, agreement, version, channel=CHANNEL, rationale=False)
+    _word_lines(user, lines)
     blocks = selectors.sections_of(lines, _today(user))
     review = selectors.open_review(agreement)
     keeps = selectors.keeps_in(review)
-    partner = partner_of(user)
+    partner = selectors.partner_in(user, agreement)
+    review_url = reverse("agreements:review", args=[agreement.pk])
+    propose_url = reverse("agreements:propose", args=[agreement.pk])
+    # One token for every form of the page, as {% csrf_token %} gives within one render.
+    csrf_input = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
     sections = []
     for block in blocks:
         if not block.lines:
@@ -319,7 +476,15 @@ def _review_page(
                     "kept_by_partner": partner is not None and partner.pk in kept,
                 }
             )
-        sections.append((block, rows))
+        block.items = presenters.review_items(
+            rows,
+            open_review=review is not None,
+            partner_name=partner.display_name if partner is not None else "your partner",
+            review_url=review_url,
+            propose_url=propose_url,
+            csrf_input=csrf_input,
+        )
+        sections.append(block)
     return render(
         request,
         "agreements/review.html",
@@ -329,6 +494,7 @@ def _review_page(
             "sections": sections,
             "partner": partner,
             "errors": errors or [],
+            "review_url": review_url,
         },
         status=status,
     )
@@ -425,6 +591,8 @@ def _sent(request: AuthedRequest, proposal: AgreementProposal, created: bool, to
 def proposal_new(request: AuthedRequest, pk: str) -> HttpResponse:
     user = request.user
     agreement = selectors.agreement_for_member(user, pk)
+    partner = selectors.partner_in(user, agreement)
+    partner_name = partner.display_name if partner is not None else "your partner"
     source = request.POST if request.method == "POST" else request.GET
     kind = source.get("kind") or Kind.ADD
     if kind not in Kind.values:
@@ -470,7 +638,7 @@ def proposal_new(request: AuthedRequest, pk: str) -> HttpResponse:
                 put_errors(form, exc)
                 status = 400
             else:
-                _sent(request, proposal, created, _partner_name(user))
+                _sent(request, proposal, created, partner_name)
                 return redirect("agreements:proposal", pk=proposal.pk)
         else:
             status = 400
@@ -509,7 +677,7 @@ def proposal_new(request: AuthedRequest, pk: str) -> HttpResponse:
             "current": current,
             "section_title": SECTION_TITLES.get(clause.section, "") if clause else "",
             "stale": stale,
-            "partner_name": _partner_name(user),
+            "partner_name": partner_name,
             "from_suggestion": request.method != "POST"
             and kind == Kind.ADD
             and request.GET.get("suggestion", "") in BY_KEY,
