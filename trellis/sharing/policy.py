@@ -52,9 +52,11 @@ def _my_couple_sql(viewer: User) -> tuple[RawSQL, RawSQL]:
     couple_col = connection.ops.quote_name(Membership.couple.field.column)
     left_col = connection.ops.quote_name(str(Membership.left_at.field.column))
     me = meta.get_field("user").target_field.get_db_prep_value(viewer.pk, connection)
-    my_couple = f"SELECT {couple_col} FROM {table} WHERE {user_col} = %s AND {left_col} IS NULL"
+    # Only quoted identifiers from the model's own metadata are formatted in; every value is a
+    # bound parameter.
+    my_couple = f"SELECT {couple_col} FROM {table} WHERE {user_col} = %s AND {left_col} IS NULL"  # noqa: S608
     members = (
-        f"SELECT {user_col} FROM {table} WHERE {left_col} IS NULL AND {couple_col} IN ({my_couple})"
+        f"SELECT {user_col} FROM {table} WHERE {left_col} IS NULL AND {couple_col} IN ({my_couple})"  # noqa: S608
     )
     return RawSQL(my_couple, (me,)), RawSQL(members, (me,))  # noqa: S611 - constant SQL, bound params
 
@@ -68,10 +70,9 @@ def _visible_q(viewer: User, label: str, gate: Q | None = None) -> Q:
     # member of it. A person is an active member of at most one couple space at a time
     # (Membership's `one_active_couple_per_user`), so "an active member of the viewer's couple"
     # is "still a member of the couple the entry was shared into".
-    partner = (
-        Q(audience__in=PARTNER_AUDIENCES, couple_id__in=my_couple, author_id__in=its_members)
-        & ~Q(author_id=viewer.pk)
-    )
+    partner = Q(
+        audience__in=PARTNER_AUDIENCES, couple_id__in=my_couple, author_id__in=its_members
+    ) & ~Q(author_id=viewer.pk)
     q = mine | partner
 
     if viewer.role == "therapist":

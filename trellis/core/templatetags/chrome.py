@@ -106,7 +106,9 @@ def _top(role: str, signed_in: bool, app: str, view: str) -> tuple[str, str]:
     parts.append('  <nav class="nav" aria-label="Main">\n    <ul>\n')
     for name, label, matches in MENU.get(role, (_HOME, *_TAIL)):
         current = ' aria-current="page"' if matches(app, view) else ""
-        parts.append(f'      <li><a href="{escape(_url(name))}"{current}>{escape(label)}</a></li>\n')
+        parts.append(
+            f'      <li><a href="{escape(_url(name))}"{current}>{escape(label)}</a></li>\n'
+        )
     parts.append(
         f'      <li>\n        <form method="post" action="{escape(_url("account_logout"))}"'
         ' class="inline">'
@@ -125,7 +127,7 @@ def chrome_top(context) -> SafeString:
     request = context.get("request")
     user = context.get("user") or getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
-    role = str(user.role) if signed_in else ""
+    role = str(getattr(user, "role", "")) if signed_in else ""
     head, tail = _top(role, signed_in, *_where(request))
     if not signed_in:
         return mark_safe(head)  # noqa: S308 - built from escaped, constant parts above
