@@ -114,10 +114,11 @@ def out(c: DailyCheckin, viewer: Any) -> CheckinOut:
     openapi_extra=sharing(DailyCheckin, "list"),
 )
 def list_checkins(request: AuthedRequest, params: Query[ListParams]) -> Any:
-    qs = selectors.checkins_for_reader(request.user, scope=params.show)
-    items = list(qs[params.offset : params.offset + params.limit])
+    count, items = selectors.checkins_page(
+        request.user, scope=params.show, offset=params.offset, limit=params.limit
+    )
     record_reads(request.user, items, channel="api")
-    return {"count": qs.count(), "items": [out(c, request.user) for c in items]}
+    return {"count": count, "items": [out(c, request.user) for c in items]}
 
 
 @router.put(

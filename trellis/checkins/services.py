@@ -190,6 +190,15 @@ def trust_paused(couple_id: Any) -> TrustPractice | None:
     return TrustPractice.objects.filter(couple_id=couple_id, paused_at__isnull=False).first()
 
 
+def trust_paused_for(user: Any) -> TrustPractice | None:
+    """`trust_paused(current_couple_id(user))` in one query: the pause of the person's current
+    couple space, if any (a person is an active member of at most one)."""
+    from trellis.couples.models import Membership
+
+    mine = Membership.objects.filter(user_id=user.pk, left_at__isnull=True).values("couple_id")
+    return TrustPractice.objects.filter(couple_id__in=mine, paused_at__isnull=False).first()
+
+
 @transaction.atomic
 def trust_moment_state(*, author: Any, intention: str, audience: str = "partner") -> TrustMoment:
     intention = (intention or "").strip()

@@ -12,12 +12,11 @@ from django.views.decorators.http import require_http_methods
 
 from trellis.core.forms import apply_errors
 from trellis.core.http import AuthedRequest
-from trellis.couples.selectors import partner_of
 from trellis.lib.dates import local_today
 from trellis.sharing.audience_views import audience_form_for, audience_picker
 from trellis.sharing.policy import record_reads
 from trellis.sharing.registry import for_model
-from trellis.sharing.services import allowed_audiences, current_couple_id, default_audience
+from trellis.sharing.services import allowed_audiences, default_audience
 from trellis.sharing.views_meta import entry_view
 
 from . import selectors, services
@@ -94,7 +93,7 @@ def history(request: AuthedRequest) -> HttpResponse:
     scope = request.GET.get("show", "all")
     if scope not in {"all", "mine", "shared"}:
         scope = "all"
-    page = Paginator(selectors.checkins_for_reader(request.user, scope=scope), PAGE_SIZE)
+    page = Paginator(selectors.checkin_history_for_reader(request.user, scope=scope), PAGE_SIZE)
     checkins = page.get_page(request.GET.get("page"))
     record_reads(request.user, checkins, channel="page")
     return render(request, "checkins/history.html", {"checkins": checkins, "scope": scope})
@@ -162,8 +161,8 @@ def trust(request: AuthedRequest) -> HttpResponse:
                 messages.success(request, "Today's intention is shared with your partner.")
                 return redirect("checkins:trust")
     recovering = services.in_recovery(user)
-    paused = services.trust_paused(current_couple_id(user))
-    moments = list(selectors.trust_moments_for_reader(user)[:14])
+    paused = services.trust_paused_for(user)
+    moments = selectors.recent_trust_moments(user, limit=14)
     record_reads(user, moments, channel="page")
     mine_today = next((m for m in moments if m.author_id == user.pk and m.local_date == day), None)
     return render(
@@ -175,7 +174,6 @@ def trust(request: AuthedRequest) -> HttpResponse:
             "mine_today": mine_today,
             "recovering": recovering,
             "paused": paused,
-            "partner": partner_of(user),
             "ack_form": AcknowledgeForm(),
         },
     )

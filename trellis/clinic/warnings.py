@@ -176,9 +176,11 @@ def for_therapist(
 def for_person(person: Any, today: date | None = None) -> list[Signal]:
     """The person's own signs, from their own entries only."""
     from trellis.lib.dates import local_today
+    from trellis.sharing.policy import authored_by
 
     def base(model: Any) -> QuerySet[Any]:
-        return model._default_manager.filter(author_id=person.pk)
+        # The policy's "their own entries" (the same single-author filter, read in one place).
+        return authored_by(person, model)
 
     def pauses(qs: QuerySet[Any]) -> QuerySet[Any]:
         return qs.filter(

@@ -14,7 +14,7 @@ from trellis.clinic.warnings import for_person
 from trellis.core.http import AuthedRequest
 from trellis.couples.selectors import membership_and_partner, open_invitation_for
 from trellis.journal.prompts import prompt_for_day
-from trellis.journal.selectors import journal_entries_for_reader
+from trellis.journal.selectors import journal_cards_for_reader
 from trellis.lib.dates import local_today
 from trellis.recovery.models import SupportMessage
 from trellis.recovery.selectors import home_notices
@@ -33,7 +33,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     from django.utils import timezone
 
     user = request.user
-    shared = list(journal_entries_for_reader(user, scope="shared")[:3])
+    shared = list(journal_cards_for_reader(user, scope="shared")[:3])
     membership, partner = membership_and_partner(user)
     # Only a count: how many clauses are due for a look together (no words, nothing to record).
     today = local_today(user.time_zone)

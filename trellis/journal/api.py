@@ -100,9 +100,9 @@ def list_entries(request: AuthedRequest, params: Query[ListParams]) -> Any:
         found = selectors.journal_search_for_reader(request.user, params.q)
         count, items = len(found), found[params.offset : params.offset + params.limit]
     else:
-        qs = selectors.journal_entries_for_reader(request.user, scope=params.show)
-        count = qs.count()
-        items = list(qs[params.offset : params.offset + params.limit])
+        count, items = selectors.journal_entries_page(
+            request.user, scope=params.show, offset=params.offset, limit=params.limit
+        )
     record_reads(request.user, items, channel="api")
     return {
         "count": count,

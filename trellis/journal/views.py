@@ -36,7 +36,7 @@ def entry_list(request: AuthedRequest) -> HttpResponse:
     scope = request.GET.get("show", "all")
     if scope not in {"all", "mine", "shared"}:
         scope = "all"
-    page = Paginator(selectors.journal_entries_for_reader(request.user, scope=scope), PAGE_SIZE)
+    page = Paginator(selectors.journal_list_for_reader(request.user, scope=scope), PAGE_SIZE)
     entries = page.get_page(request.GET.get("page"))
     record_reads(request.user, entries, channel="page")
     today = timezone.localdate()

@@ -102,8 +102,7 @@ def note_out(n: MeetingNote) -> NoteOut:
 
 
 def meeting_out(request: AuthedRequest, m: Meeting) -> MeetingOut:
-    answers = selectors.answers_visible(request.user, m, channel="api")
-    notes = selectors.notes_visible(request.user, m, channel="api") if m.revealed_at else []
+    answers, notes = selectors.meeting_entries_visible(request.user, m, channel="api")
     return MeetingOut(
         id=str(m.pk),
         week_of=m.week_of,
@@ -135,7 +134,7 @@ def list_meetings(request: AuthedRequest) -> Any:
             revealed=m.revealed_at is not None,
             closed=m.closed_at is not None,
         )
-        for m in selectors.meetings_for_member(request.user)[:52]
+        for m in selectors.meeting_summaries_for_member(request.user, limit=52)
     ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.http import Http404
 
 from trellis.couples.models import Membership
@@ -21,9 +21,29 @@ from trellis.sharing.policy import (
 from .models import Meeting, MeetingAnswer, MeetingNote
 
 
+def _my_couple(user: Any) -> Any:
+    """The couple space the person is an active member of (a one-column subquery)."""
+    return Membership.objects.filter(user_id=user.pk, left_at__isnull=True).values("couple_id")
+
+
 def meetings_for_member(user: Any) -> QuerySet[Meeting]:
-    mine = Membership.objects.filter(user_id=user.pk, left_at__isnull=True).values("couple_id")
-    return Meeting.objects.filter(couple_id__in=mine)
+    return Meeting.objects.filter(couple_id__in=_my_couple(user))
+
+
+# What a list of meetings shows (not the prompts: a JSON snapshot per meeting).
+SUMMARY_FIELDS = ("id", "couple_id", "week_of", "prompt_set_title", "revealed_at", "closed_at")
+
+
+def meeting_summaries_for_member(user: Any, *, limit: int) -> list[Meeting]:
+    """The latest `limit` meetings of the person's couple space, latest first, summary fields
+    only. `couple = (subquery)` rather than `IN`: a person is an active member of at most one
+    couple space (Membership's `one_active_couple_per_user`), and with a single value the
+    database walks the (couple, week_of) unique index backwards and stops after `limit` rows
+    instead of sorting every week the couple ever had."""
+    couple = Subquery(_my_couple(user)[:1])
+    return list(
+        Meeting.objects.filter(couple_id=couple).only(*SUMMARY_FIELDS).order_by("-week_of")[:limit]
+    )
 
 
 def meeting_for_member(user: Any, pk: Any) -> Meeting:
@@ -33,18 +53,21 @@ def meeting_for_member(user: Any, pk: Any) -> Meeting:
     return meeting
 
 
-def answers_visible(reader: Any, meeting: Meeting, *, channel: str) -> list[MeetingAnswer]:
+def meeting_entries_visible(
+    reader: Any, meeting: Meeting, *, channel: str
+) -> tuple[list[MeetingAnswer], list[MeetingNote]]:
+    """A meeting's answers the reader may read and, once revealed, its conversation notes;
+    the reads of both recorded in one INSERT."""
     answers = list(
         visible_to(reader, MeetingAnswer).filter(meeting=meeting).select_related("author")
     )
-    record_reads(reader, answers, channel=channel)
-    return answers
-
-
-def notes_visible(reader: Any, meeting: Meeting, *, channel: str) -> list[MeetingNote]:
-    notes = list(visible_to(reader, MeetingNote).filter(meeting=meeting).select_related("author"))
-    record_reads(reader, notes, channel=channel)
-    return notes
+    notes = (
+        list(visible_to(reader, MeetingNote).filter(meeting=meeting).select_related("author"))
+        if meeting.revealed_at
+        else []
+    )
+    record_reads(reader, [*answers, *notes], channel=channel)
+    return answers, notes
 
 
 def answer_for_reader(reader: Any, pk: Any, *, channel: str) -> MeetingAnswer:

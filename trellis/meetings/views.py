@@ -33,7 +33,7 @@ def meeting_list(request: AuthedRequest) -> HttpResponse:
         if not created:
             messages.info(request, "This week's meeting had already been started; here it is.")
         return redirect("meetings:detail", pk=meeting.pk)
-    meetings = selectors.meetings_for_member(request.user)[:26]
+    meetings = selectors.meeting_summaries_for_member(request.user, limit=26)
     return render(
         request,
         "meetings/list.html",
@@ -42,7 +42,7 @@ def meeting_list(request: AuthedRequest) -> HttpResponse:
 
 
 def _meeting_context(request: AuthedRequest, meeting: Meeting) -> dict[str, object]:
-    answers = selectors.answers_visible(request.user, meeting, channel="page")
+    answers, notes = selectors.meeting_entries_visible(request.user, meeting, channel="page")
     mine = next((a for a in answers if a.author_id == request.user.pk), None)
     theirs = next((a for a in answers if a.author_id != request.user.pk), None)
     my_values = selectors.decoded(mine)
@@ -56,17 +56,21 @@ def _meeting_context(request: AuthedRequest, meeting: Meeting) -> dict[str, obje
         }
         for p in meeting.prompts
     ]
-    notes = (
-        selectors.notes_visible(request.user, meeting, channel="page")
-        if meeting.revealed_at
-        else []
-    )
+    # The partner's name is shown next to their answers, after the reveal only. Their visible
+    # answer's author is that partner (the other of at most two current members: the policy
+    # shows another's answer only while its author is still a member of this couple space).
+    if not meeting.revealed_at:
+        partner = None
+    elif theirs is not None:
+        partner = theirs.author
+    else:
+        partner = partner_of(request.user)
     return {
         "meeting": meeting,
         "rows": rows,
         "mine": mine,
         "theirs": theirs,
-        "partner": partner_of(request.user),
+        "partner": partner,
         "notes": notes,
         "kinds": MeetingNote.Kind.choices,
     }

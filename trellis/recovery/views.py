@@ -20,7 +20,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from trellis.core.forms import apply_errors
@@ -126,11 +125,9 @@ def _cards(user: Any, tracks: list[RecoveryTrack]) -> list[TrackCard]:
 @entry_view(RecoveryTrack, "list")
 def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    mine_all = list(selectors.my_tracks(user, open_only=False))
+    mine_all, shared, plans = selectors.recovery_home_for(user, channel=CHANNEL)
     open_mine = [t for t in mine_all if t.ended_at is None]
-    shared = [t for t in selectors.tracks_visible(user, channel=CHANNEL) if t.author_id != user.pk]
     cards = _cards(user, [*open_mine, *shared])
-    plans = selectors.plans_visible(user, channel=CHANNEL)
     return render(
         request,
         "recovery/home.html",
@@ -146,9 +143,8 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 
 def _recent_sent(user: Any) -> list[SupportMessage]:
-    """My "I'm struggling" messages of the last week, with any reply."""
-    since = timezone.now() - timedelta(days=7)
-    return [m for m in selectors.my_messages(user, limit=5) if m.created_at >= since]
+    """My "I'm struggling" messages of the last week (the latest five), with any reply."""
+    return list(selectors.my_messages(user, limit=5, days=7))
 
 
 # --- tracks ------------------------------------------------------------------------------------
@@ -200,7 +196,7 @@ def track_detail(request: AuthedRequest, pk: str) -> HttpResponse:
     user = request.user
     track = selectors.track_for_reader(user, pk, channel=CHANNEL)
     card = _cards(user, [track])[0]
-    lapses = selectors.lapses_visible(user, channel=CHANNEL, track=track)
+    lapses = selectors.lapse_days_visible(user, track, channel=CHANNEL)
     return render(
         request,
         "recovery/track.html",
