@@ -352,7 +352,9 @@ def test_my_homework_pages_what_is_done_and_keeps_every_open_item(world: World):
             due_on=today,
             assignees=[p.alex.pk],
         )
-        services.homework_complete(user=p.alex, homework_id=hw.pk, note="", audience=Audience.ONLY_ME)
+        services.homework_complete(
+            user=p.alex, homework_id=hw.pk, note="", audience=Audience.ONLY_ME
+        )
         titles.append(hw.title)
     alex = _client(p.alex)
     url = reverse("clinic:my_homework")
