@@ -32,9 +32,12 @@ def long_body(first_line: str) -> str:
 def assert_left_without_a_trace(site: Browsing, who, entry_url: str, body: str) -> None:
     """On the neutral site; Back does not bring the entry back (location.replace)."""
     page = who.page
+    # wait_for_url returns at once when the address already matches, before the page has
+    # loaded (Chromium's title is then "Loading …"): wait for the neutral page itself.
     page.wait_for_url(EXIT)
+    page.wait_for_load_state("load")
     assert EXIT in who.exits
-    assert "Wikipedia" in page.title()
+    expect(page).to_have_title("Wikipedia")
     assert body.splitlines()[0] not in visible_text(page)
     page.go_back()
     page.wait_for_load_state("load")
